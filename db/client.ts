@@ -1,0 +1,56 @@
+// Database clients. `DATABASE_URL` set → postgres.js (here); unset → embedded PGlite (db/pglite.ts,
+// kept apart so the Workers bundle never includes it). Both give the same drizzle `Db`, so nothing
+// above the db layer knows which it has.
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /** Pool size; the Workers entry uses a small per-request client. */
+  max?: number;
+  /** Workers/Hyperdrive: no type fetching round trip. */
+  fetchTypes?: boolean;
+  applicationName?: string;
+}
+
+export function openPostgres(url: string, opts: PostgresOptions = {}): Database {
+  const client = postgres(url, {
+    max: opts.max ?? 10,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connect_timeout: 10,
+    fetch_types: opts.fetchTypes ?? true,
+    onnotice: () => {},
+    connection: { application_name: opts.applicationName ?? 'metalfleet' },
+  });
+  return { db: drizzlePostgres({ client, schema }) as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+}
+
+/** Rows of a `db.execute()` result, whichever driver produced it. */
+export function resultRows<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return Array.from(result as T[]); // postgres.js: an Array subclass
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** The driver error behind a drizzle error (postgres.js and PGlite name their fields differently). */
+export interface PgErrorInfo { code: string; constraint?: string }
+export function pgErrorInfo(err: unknown): PgErrorInfo | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const candidate = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown };
+    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
+      const constraint = candidate.constraint_name ?? candidate.constraint;
+      return { code: candidate.code, ...(typeof constraint === 'string' ? { constraint } : {}) };
+    }
+  }
+  return undefined;
+}

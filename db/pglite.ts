@@ -1,0 +1,12 @@
+// Embedded Postgres (PGlite, WebAssembly) for `npm start` and the tests. Node only.
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import * as schema from './schema.ts';
+import type { Database, Db } from './client.ts';
+
+/** `dataDir` undefined → in memory (tests). */
+export async function openPglite(dataDir?: string): Promise<Database> {
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  await client.waitReady;
+  return { db: drizzle({ client, schema }) as unknown as Db, kind: 'pglite', close: () => client.close() };
+}

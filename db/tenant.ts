@@ -1,0 +1,46 @@
+// Scoped transactions. Every request-path query runs inside one of these: a transaction that
+// switches to a role without BYPASSRLS and sets the scope's GUC transaction-locally, so the
+// row-level-security policies in db/schema.ts decide what the query can see. A query that forgets
+// its WHERE clause still sees only its scope's rows.
+import { sql } from 'drizzle-orm';
+import { CLUSTER_SETTING, TENANT_SETTING } from './schema.ts';
+import type { Db } from './client.ts';
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export type ScopeRole = 'metalfleet_app' | 'metalfleet_platform' | 'metalfleet_agent';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function requireUuid(what: string, value: string): string {
+  if (!UUID.test(value)) throw new TypeError(`${what} must be a uuid, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * One transaction as `role`, with `settings` set for this transaction only (set_config(..., true):
+ * safe behind transaction-mode poolers such as Hyperdrive). One round trip sets both.
+ */
+export async function inScope<T>(db: Db, role: ScopeRole, settings: Record<string, string>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const assignments = [sql`set_config('role', ${role}, true)`];
+    for (const [name, value] of Object.entries(settings)) assignments.push(sql`set_config(${name}, ${value}, true)`);
+    await tx.execute(sql`select ${sql.join(assignments, sql`, `)}`);
+    return fn(tx);
+  });
+}
+
+/** The tenant scope: reads and writes only `tenantId`'s rows. */
+export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inScope(db, 'metalfleet_app', { [TENANT_SETTING]: requireUuid('tenantId', tenantId) }, fn);
+}
+
+/** The platform scope: reads across tenants and manages the tenant list; cannot write intent. */
+export async function withPlatform<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inScope(db, 'metalfleet_platform', {}, fn);
+}
+
+/** The agent scope: sees only `clusterId`'s cluster, revisions, agents and session rows. */
+export async function withAgent<T>(db: Db, clusterId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inScope(db, 'metalfleet_agent', { [CLUSTER_SETTING]: requireUuid('clusterId', clusterId) }, fn);
+}

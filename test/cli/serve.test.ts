@@ -1,0 +1,86 @@
+// `metalfleet serve` and `metalfleet migrate` as a user runs them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createScratchDatabase, onRealPostgres } from '../helpers/db.ts';
+import { runMetalfleet, startServer } from '../helpers/process.ts';
+
+const needsServer = onRealPostgres ? false : 'needs a PostgreSQL server: set DATABASE_URL (CI does)';
+
+test('serve on a fresh data dir: embedded database migrated, health and readiness answer, restart reuses it', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'metalfleet-serve-'));
+  try {
+    const env = { METALFLEET_DATA_DIR: dataDir, DATABASE_URL: '', METALFLEET_SECRET_KEY: '' };
+    const server = await startServer(env);
+    try {
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+      const ready = await fetch(`${server.url}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: 'ready', database: 'ok' });
+      const missing = await fetch(`${server.url}/no/such/route`, { headers: { 'X-Request-Id': 'client-chosen' } });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.headers.get('content-type'), 'application/problem+json');
+      const problem = await missing.json() as Record<string, unknown>;
+      assert.equal(problem.code, 'route-not-found');
+      assert.notEqual(problem.requestId, 'client-chosen', 'request ids are issued by the server');
+      assert.equal(missing.headers.get('x-request-id'), problem.requestId);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const keyFile = join(dataDir, 'secret.key');
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the generated secret key is private');
+    const key = readFileSync(keyFile, 'utf8');
+
+    const again = await startServer(env);
+    try {
+      assert.equal((await fetch(`${again.url}/readyz`)).status, 200);
+    } finally {
+      assert.equal(await again.stop(), 0);
+    }
+    assert.equal(readFileSync(keyFile, 'utf8'), key, 'the key is kept across restarts');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('serve refuses a database whose migrations are behind; migrate brings it up to date', { skip: needsServer }, async () => {
+  const scratch = await createScratchDatabase('mf_cli');
+  const env = { DATABASE_URL: scratch.url, METALFLEET_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+  try {
+    const refused = await runMetalfleet(['serve'], { ...env, PORT: '0' });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /3 migration\(s\) behind/);
+    assert.match(refused.stderr, /run `metalfleet migrate` \(npm run migrate\)/);
+
+    const migrated = await runMetalfleet(['migrate'], env);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.match(migrated.stdout, /applied 0000_roles, 0001_schema, 0002_isolation/);
+    const again = await runMetalfleet(['migrate'], env);
+    assert.match(again.stdout, /is up to date/);
+
+    const server = await startServer(env);
+    try {
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  } finally {
+    await scratch.drop();
+  }
+});
+
+test('serve with DATABASE_URL but no secret key refuses to start and says how to make one', { skip: needsServer }, async () => {
+  const result = await runMetalfleet(['serve'], { DATABASE_URL: process.env.DATABASE_URL, METALFLEET_SECRET_KEY: '', PORT: '0' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /METALFLEET_SECRET_KEY is required with DATABASE_URL.*openssl rand -base64 32/);
+});
+
+test('an unknown command prints usage and exits 2', async () => {
+  const result = await runMetalfleet(['frobnicate'], {});
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command "frobnicate"/);
+  assert.match(result.stderr, /usage: metalfleet/);
+});
