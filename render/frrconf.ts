@@ -1,0 +1,226 @@
+// renderFrrConf: a complete host frr.conf in the shape MetalLB's FRR mode has proven
+// (internal/bgp/frr/templates): deny-all inbound, outbound route-maps gated by prefix-lists,
+// `no bgp default ipv4-unicast` with explicit activation, and a `network` statement per advertised
+// pool CIDR (a host FRR has no per-service addresses, so it announces the pool prefix itself).
+//
+// Every value printed here went through render/grammar.ts: addresses and CIDRs are re-printed
+// canonically, identifiers and passwords were checked by validateIntent.
+import type { ClusterIntent, Peer } from './model.ts';
+import { parseCidr, parseIp, type Community, type Family } from './grammar.ts';
+import { advertisedPeers, advertisedPools, effectiveTimers, needsAllowReservedRanges, resolveCommunity } from './validate.ts';
+
+interface Neighbor {
+  peer: Peer;
+  /** The neighbor as FRR names it: canonical address or interface name. */
+  target: string;
+  /** Prefix of the filter names: target, plus -vrf inside a VRF. */
+  id: string;
+  vrf: string;
+  families: Family[];
+  ipv6Address: boolean;
+  allowed: Record<Family, string[]>;
+  localPrefs: Map<number, Record<Family, string[]>>;
+  communities: Map<string, { community: Community; prefixes: Record<Family, string[]> }>;
+}
+
+const familyWord = (f: Family) => (f === 4 ? 'ip' : 'ipv6');
+const familyTag = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
+const emptyByFamily = (): Record<Family, string[]> => ({ 4: [], 6: [] });
+
+function addPrefix(set: Record<Family, string[]>, family: Family, prefix: string) {
+  if (!set[family].includes(prefix)) set[family].push(prefix);
+}
+
+/** Sorts prefixes by family, then numerically by network and length. */
+function comparePrefixes(a: string, b: string): number {
+  const pa = parseCidr(a);
+  const pb = parseCidr(b);
+  if (pa.family !== pb.family) return pa.family - pb.family;
+  for (let i = 0; i < pa.network.bytes.length; i++) {
+    const d = pa.network.bytes[i]! - pb.network.bytes[i]!;
+    if (d !== 0) return d;
+  }
+  return pa.prefixLength - pb.prefixLength;
+}
+
+function compareAddresses(a: string, b: string): number {
+  const pa = tryIp(a);
+  const pb = tryIp(b);
+  if (!pa || !pb) return pa ? -1 : pb ? 1 : a.localeCompare(b);
+  if (pa.family !== pb.family) return pa.family - pb.family;
+  for (let i = 0; i < pa.bytes.length; i++) {
+    const d = pa.bytes[i]! - pb.bytes[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function tryIp(text: string) {
+  try {
+    return parseIp(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
+  const neighbors = intent.peers.map((peer): Neighbor => {
+    const address = peer.peerAddress !== undefined ? parseIp(peer.peerAddress) : undefined;
+    const target = address ? address.text : peer.interface!;
+    const vrf = peer.vrf ?? '';
+    const families: Family[] = !address || peer.dualStackAddressFamily ? [4, 6] : [address.family];
+    return {
+      peer, target, vrf, families, ipv6Address: address?.family === 6,
+      id: vrf ? `${target}-${vrf}` : target,
+      allowed: emptyByFamily(), localPrefs: new Map(), communities: new Map(),
+    };
+  });
+
+  for (const adv of intent.advertisements) {
+    if (adv.type !== 'bgp') continue;
+    const prefixes = advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => parseCidr(c)));
+    const targets = new Set(advertisedPeers(intent, adv).map((p) => p.name));
+    for (const n of neighbors) {
+      if (!targets.has(n.peer.name)) continue;
+      for (const prefix of prefixes) {
+        if (!n.families.includes(prefix.family)) continue;
+        addPrefix(n.allowed, prefix.family, prefix.text);
+        if (adv.localPref !== undefined) {
+          if (!n.localPrefs.has(adv.localPref)) n.localPrefs.set(adv.localPref, emptyByFamily());
+          addPrefix(n.localPrefs.get(adv.localPref)!, prefix.family, prefix.text);
+        }
+        for (const ref of adv.communities) {
+          const community = resolveCommunity(intent, ref)!;
+          if (!n.communities.has(community.text)) n.communities.set(community.text, { community, prefixes: emptyByFamily() });
+          addPrefix(n.communities.get(community.text)!.prefixes, prefix.family, prefix.text);
+        }
+      }
+    }
+  }
+  for (const n of neighbors) {
+    n.allowed[4].sort(comparePrefixes);
+    n.allowed[6].sort(comparePrefixes);
+  }
+  return neighbors.sort((a, b) => a.vrf.localeCompare(b.vrf) || compareAddresses(a.target, b.target));
+}
+
+function renderFilters(n: Neighbor, lines: string[]) {
+  lines.push(`route-map ${n.id}-in deny 20`);
+  let seq = 0;
+  const matchBlocks = (name: (f: Family) => string, prefixes: Record<Family, string[]>, set: string[]) => {
+    for (const family of [4, 6] as const) {
+      if (prefixes[family].length === 0) continue;
+      const list = name(family);
+      prefixes[family].sort(comparePrefixes).forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
+      lines.push('', `route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, ...set.map((s) => `  ${s}`), '  on-match next', '');
+    }
+  };
+  for (const value of [...n.localPrefs.keys()].sort((a, b) => a - b)) {
+    matchBlocks((f) => `${n.id}-${value}-${familyTag(f)}-localpref-prefixes`, n.localPrefs.get(value)!, [`set local-preference ${value}`]);
+  }
+  for (const key of [...n.communities.keys()].sort()) {
+    const { community, prefixes } = n.communities.get(key)!;
+    const set = community.kind === 'large' ? `set large-community ${community.frrText} additive` : `set community ${community.text} additive`;
+    matchBlocks((f) => `${n.id}-${community.text}-${familyTag(f)}-community-prefixes`, prefixes, [set]);
+  }
+  for (const family of [4, 6] as const) {
+    const list = `${n.id}-allowed-${familyTag(family)}`;
+    if (n.allowed[family].length === 0) lines.push(`${familyWord(family)} prefix-list ${list} seq 1 deny any`);
+    else n.allowed[family].forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
+    lines.push('');
+  }
+  for (const family of [4, 6] as const) {
+    lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${n.id}-allowed-${familyTag(family)}`, '');
+  }
+}
+
+function renderNeighborSession(n: Neighbor, lines: string[]) {
+  const { peer, target } = n;
+  const remote = peer.peerASN !== undefined ? String(peer.peerASN) : peer.dynamicASN!;
+  const neighbor = (rest: string) => lines.push(`  neighbor ${target} ${rest}`);
+  if (peer.interface !== undefined) neighbor(`interface remote-as ${remote}`);
+  else neighbor(`remote-as ${remote}`);
+  if (peer.ebgpMultiHop) neighbor('ebgp-multihop');
+  if (peer.localASN !== undefined) neighbor(`local-as ${peer.localASN} no-prepend replace-as`);
+  neighbor(`port ${peer.peerPort}`);
+  const { hold, keepalive } = effectiveTimers(peer);
+  if (hold !== undefined && keepalive !== undefined) neighbor(`timers ${keepalive} ${hold}`);
+  if (peer.connectTime !== undefined) neighbor(`timers connect ${peer.connectTime}`);
+  if (peer.password !== undefined) neighbor(`password ${peer.password}`);
+  if (peer.sourceAddress !== undefined) neighbor(`update-source ${parseIp(peer.sourceAddress).text}`);
+  if (peer.enableGracefulRestart) neighbor('graceful-restart');
+  if (peer.bfdProfile !== undefined) {
+    neighbor('bfd');
+    neighbor(`bfd profile ${peer.bfdProfile}`);
+  }
+  // Single-hop eBGP over IPv6 (and dynamic external peers) skip the connected check, as MetalLB
+  // renders it. Never for an unnumbered peer: FRR refuses it there ("directly connected peer").
+  const ebgp = peer.peerASN !== undefined ? peer.peerASN !== peer.myASN : peer.dynamicASN === 'external';
+  if (peer.interface === undefined && ((n.ipv6Address && ebgp && !peer.ebgpMultiHop) || peer.dynamicASN === 'external')) {
+    neighbor('disable-connected-check');
+  }
+}
+
+export function renderFrrConf(intent: ClusterIntent): string {
+  const lines: string[] = [];
+  // A global command; FRR >= 9 lets it cover 127.0.0.0/8. Kept first, where it is in effect
+  // before zebra learns any address.
+  if (needsAllowReservedRanges(intent)) lines.push('allow-reserved-ranges');
+  lines.push(
+    'log stdout informational',
+    'log timestamp precision 3',
+    `hostname ${intent.cluster.name}`,
+    'ip nht resolve-via-default',
+    'ipv6 nht resolve-via-default',
+    '',
+  );
+
+  const neighbors = buildNeighbors(intent);
+  for (const n of neighbors) renderFilters(n, lines);
+
+  const vrfs = [...new Set(neighbors.map((n) => n.vrf))].sort();
+  for (const vrf of vrfs) {
+    const members = neighbors.filter((n) => n.vrf === vrf);
+    const first = members[0]!.peer;
+    const routerId = members.find((n) => n.peer.routerID !== undefined)?.peer.routerID;
+    lines.push(`router bgp ${first.myASN}${vrf ? ` vrf ${vrf}` : ''}`,
+      '  no bgp ebgp-requires-policy',
+      '  no bgp network import-check',
+      '  no bgp default ipv4-unicast',
+      '  bgp graceful-restart preserve-fw-state');
+    if (routerId !== undefined) lines.push(`  bgp router-id ${parseIp(routerId).text}`);
+    lines.push('');
+    for (const n of members) renderNeighborSession(n, lines);
+    for (const family of [4, 6] as const) {
+      const active = members.filter((n) => n.families.includes(family));
+      const networks = [...new Set(members.flatMap((n) => n.allowed[family]))].sort(comparePrefixes);
+      if (active.length === 0 && networks.length === 0) continue;
+      lines.push('', `  address-family ${familyTag(family)} unicast`);
+      for (const n of active) {
+        lines.push(`    neighbor ${n.target} activate`,
+          `    neighbor ${n.target} route-map ${n.id}-in in`,
+          `    neighbor ${n.target} route-map ${n.id}-out out`);
+      }
+      for (const network of networks) lines.push(`    network ${network}`);
+      lines.push('  exit-address-family');
+    }
+    lines.push('');
+  }
+
+  const profiles = [...intent.bfdProfiles].sort((a, b) => a.name.localeCompare(b.name));
+  if (profiles.length > 0) {
+    lines.push('bfd');
+    for (const p of profiles) {
+      lines.push(`  profile ${p.name}`);
+      if (p.receiveInterval !== undefined) lines.push(`    receive-interval ${p.receiveInterval}`);
+      if (p.transmitInterval !== undefined) lines.push(`    transmit-interval ${p.transmitInterval}`);
+      if (p.detectMultiplier !== undefined) lines.push(`    detect-multiplier ${p.detectMultiplier}`);
+      if (p.echoMode) lines.push('    echo-mode');
+      if (p.echoInterval !== undefined) lines.push(`    echo receive-interval ${p.echoInterval}`, `    echo transmit-interval ${p.echoInterval}`);
+      if (p.passiveMode) lines.push('    passive-mode');
+      if (p.minimumTtl !== undefined) lines.push(`    minimum-ttl ${p.minimumTtl}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
+}

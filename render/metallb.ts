@@ -1,0 +1,218 @@
+// renderMetallbObjects: the MetalLB custom resources (v0.16) for a cluster in any MetalLB mode,
+// plus what each mode needs beyond them:
+// - metallb-frr: the `bgpextras` ConfigMap carrying `allow-reserved-ranges` when 127/8 peering
+//   is permitted (MetalLB never renders the knob itself);
+// - metallb-frr-k8s: supplementary FRRConfigurations for what MetalLB 0.16 drops in this mode
+//   (`sourceaddress`, `localASN`), and `allow-reserved-ranges` through `raw.rawConfig`.
+// Passwords go into `kubernetes.io/basic-auth` Secrets referenced by `passwordSecret`.
+import type { ClusterIntent, Peer } from './model.ts';
+import type { LabelSelector } from './policy.ts';
+import { formatDuration, parseCidr, parseCommunity, parseIp } from './grammar.ts';
+import { effectiveTimers, needsAllowReservedRanges } from './validate.ts';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'metalfleet';
+
+/** Apply order: what others reference comes first (the agent applies in this order, prunes in reverse). */
+export const KIND_ORDER = [
+  'Secret', 'ConfigMap', 'BFDProfile', 'Community', 'IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'L2Advertisement', 'FRRConfiguration',
+] as const;
+
+const passwordSecretName = (peer: Peer) => `${peer.name}-bgp-password`.slice(0, 253);
+
+function object(intent: ClusterIntent, apiVersion: string, kind: string, name: string, body: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion, kind,
+    metadata: { name, namespace: intent.cluster.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    ...body,
+  };
+}
+
+/** Drops undefined fields so the objects (and their YAML) carry only what is set. */
+function compact<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
+const seconds = (s: number | undefined) => (s === undefined ? undefined : formatDuration(s));
+
+function peerSpec(intent: ClusterIntent, peer: Peer): Record<string, unknown> {
+  return compact({
+    myASN: peer.myASN,
+    peerASN: peer.peerASN,
+    dynamicASN: peer.dynamicASN,
+    peerAddress: peer.peerAddress !== undefined ? parseIp(peer.peerAddress).text : undefined,
+    interface: peer.interface,
+    sourceAddress: peer.sourceAddress !== undefined ? parseIp(peer.sourceAddress).text : undefined,
+    peerPort: peer.peerPort,
+    holdTime: seconds(peer.holdTime),
+    keepaliveTime: seconds(peer.keepaliveTime),
+    connectTime: seconds(peer.connectTime),
+    routerID: peer.routerID !== undefined ? parseIp(peer.routerID).text : undefined,
+    nodeSelectors: nonEmpty(peer.nodeSelectors),
+    passwordSecret: peer.password !== undefined ? { name: passwordSecretName(peer), namespace: intent.cluster.namespace } : undefined,
+    bfdProfile: peer.bfdProfile,
+    enableGracefulRestart: peer.enableGracefulRestart || undefined,
+    ebgpMultiHop: peer.ebgpMultiHop || undefined,
+    vrf: peer.vrf,
+    dualStackAddressFamily: peer.dualStackAddressFamily || undefined,
+    localASN: peer.localASN,
+  });
+}
+
+/** The community as MetalLB spells it: an alias name stays an alias (a Community CR defines it). */
+function metallbCommunity(intent: ClusterIntent, ref: string): string {
+  if (intent.communities.some((c) => c.name === ref)) return ref;
+  return parseCommunity(ref).text;
+}
+
+export function renderMetallbObjects(intent: ClusterIntent): KubeObject[] {
+  const objects: KubeObject[] = [];
+  const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => a.name.localeCompare(b.name));
+
+  for (const pool of byName(intent.pools)) {
+    objects.push(object(intent, 'metallb.io/v1beta1', 'IPAddressPool', pool.name, {
+      spec: compact({
+        addresses: pool.cidrs.map((c) => parseCidr(c).text),
+        autoAssign: pool.autoAssign,
+        avoidBuggyIPs: pool.avoidBuggyIPs,
+        serviceAllocation: pool.serviceAllocation,
+      }),
+    }));
+  }
+  for (const peer of byName(intent.peers)) {
+    if (peer.password !== undefined) {
+      objects.push(object(intent, 'v1', 'Secret', passwordSecretName(peer), {
+        type: 'kubernetes.io/basic-auth',
+        data: { password: btoa(peer.password) },
+      }));
+    }
+    objects.push(object(intent, 'metallb.io/v1beta2', 'BGPPeer', peer.name, { spec: peerSpec(intent, peer) }));
+  }
+  for (const profile of byName(intent.bfdProfiles)) {
+    objects.push(object(intent, 'metallb.io/v1beta1', 'BFDProfile', profile.name, {
+      spec: compact({
+        receiveInterval: profile.receiveInterval,
+        transmitInterval: profile.transmitInterval,
+        detectMultiplier: profile.detectMultiplier,
+        echoInterval: profile.echoInterval,
+        echoMode: profile.echoMode || undefined,
+        passiveMode: profile.passiveMode || undefined,
+        minimumTtl: profile.minimumTtl,
+      }),
+    }));
+  }
+  if (intent.communities.length > 0) {
+    objects.push(object(intent, 'metallb.io/v1beta1', 'Community', 'metalfleet', {
+      spec: { communities: byName(intent.communities).map((c) => ({ name: c.name, value: parseCommunity(c.value).text })) },
+    }));
+  }
+  for (const adv of byName(intent.advertisements)) {
+    if (adv.type === 'bgp') {
+      objects.push(object(intent, 'metallb.io/v1beta1', 'BGPAdvertisement', adv.name, {
+        spec: compact({
+          ipAddressPools: nonEmpty([...adv.ipAddressPools].sort()),
+          peers: nonEmpty([...adv.peers].sort()),
+          communities: nonEmpty(adv.communities.map((c) => metallbCommunity(intent, c))),
+          localPref: adv.localPref,
+          aggregationLength: adv.aggregationLength,
+          aggregationLengthV6: adv.aggregationLengthV6,
+          nodeSelectors: nonEmpty(adv.nodeSelectors),
+        }),
+      }));
+    } else {
+      objects.push(object(intent, 'metallb.io/v1beta1', 'L2Advertisement', adv.name, {
+        spec: compact({
+          ipAddressPools: nonEmpty([...adv.ipAddressPools].sort()),
+          nodeSelectors: nonEmpty(adv.nodeSelectors),
+          interfaces: nonEmpty([...adv.interfaces].sort()),
+        }),
+      }));
+    }
+  }
+
+  const reserved = needsAllowReservedRanges(intent);
+  if (intent.cluster.backend === 'metallb-frr' && reserved) {
+    objects.push(object(intent, 'v1', 'ConfigMap', 'bgpextras', { data: { extras: 'allow-reserved-ranges\n' } }));
+  }
+  if (intent.cluster.backend === 'metallb-frr-k8s') objects.push(...renderFrrK8sSupplement(intent, reserved));
+  return sortObjects(objects);
+}
+
+export function sortObjects(objects: KubeObject[]): KubeObject[] {
+  const rank = (o: KubeObject) => KIND_ORDER.indexOf(o.kind as (typeof KIND_ORDER)[number]);
+  return objects.sort((a, b) => rank(a) - rank(b) || a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/**
+ * frr-k8s merges every FRRConfiguration that selects a node; configs may only extend each other,
+ * and a conflicting neighbor field invalidates the node. So the supplement repeats MetalLB's
+ * router (ASN, ID, VRF) and every field MetalLB sets on the neighbor, adding only what MetalLB
+ * 0.16 drops in this mode: `sourceaddress` and `localASN`.
+ */
+function renderFrrK8sSupplement(intent: ClusterIntent, reserved: boolean): KubeObject[] {
+  const objects: KubeObject[] = [];
+  const namespace = intent.cluster.namespace;
+  if (reserved) {
+    objects.push(object(intent, 'frrk8s.metallb.io/v1beta1', 'FRRConfiguration', 'metalfleet-allow-reserved-ranges', {
+      spec: { nodeSelector: {}, raw: { rawConfig: 'allow-reserved-ranges\n' } },
+    }));
+  }
+  for (const peer of [...intent.peers].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (peer.sourceAddress === undefined && peer.localASN === undefined) continue;
+    const { hold, keepalive } = effectiveTimers(peer);
+    const profile = intent.bfdProfiles.find((p) => p.name === peer.bfdProfile);
+    const neighbor = compact({
+      asn: peer.peerASN,
+      dynamicASN: peer.dynamicASN,
+      address: peer.peerAddress !== undefined ? parseIp(peer.peerAddress).text : undefined,
+      interface: peer.interface,
+      sourceaddress: peer.sourceAddress !== undefined ? parseIp(peer.sourceAddress).text : undefined,
+      port: peer.peerPort,
+      passwordSecret: peer.password !== undefined ? { name: passwordSecretName(peer), namespace } : undefined,
+      holdTime: seconds(hold),
+      keepaliveTime: seconds(keepalive),
+      connectTime: seconds(peer.connectTime),
+      ebgpMultiHop: peer.ebgpMultiHop || undefined,
+      bfdProfile: peer.bfdProfile,
+      enableGracefulRestart: peer.enableGracefulRestart || undefined,
+      localASN: peer.localASN,
+      dualStackAddressFamily: peer.dualStackAddressFamily || undefined,
+      toAdvertise: { allowed: { prefixes: [] } },
+      toReceive: { allowed: {} },
+    });
+    const router = compact({
+      asn: peer.myASN,
+      id: peer.routerID !== undefined ? parseIp(peer.routerID).text : undefined,
+      vrf: peer.vrf,
+      neighbors: [neighbor],
+    });
+    const bgp = compact({
+      routers: [router],
+      bfdProfiles: profile ? [compact({
+        name: profile.name,
+        receiveInterval: profile.receiveInterval,
+        transmitInterval: profile.transmitInterval,
+        detectMultiplier: profile.detectMultiplier,
+        echoInterval: profile.echoInterval,
+        echoMode: profile.echoMode || undefined,
+        passiveMode: profile.passiveMode || undefined,
+        minimumTtl: profile.minimumTtl,
+      })] : undefined,
+    });
+    // An FRRConfiguration has one node selector; a peer's list of selectors is an OR.
+    const selectors: LabelSelector[] = peer.nodeSelectors.length > 0 ? peer.nodeSelectors : [{}];
+    selectors.forEach((nodeSelector, i) => {
+      const name = `metalfleet-${peer.name}${selectors.length > 1 ? `-${i}` : ''}`;
+      objects.push(object(intent, 'frrk8s.metallb.io/v1beta1', 'FRRConfiguration', name, { spec: { nodeSelector, bgp } }));
+    });
+  }
+  return objects;
+}
