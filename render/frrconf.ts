@@ -90,7 +90,7 @@ export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
           addPrefix(n.localPrefs.get(adv.localPref)!, prefix.family, prefix.text);
         }
         for (const ref of adv.communities) {
-          const community = resolveCommunity(intent, ref)!;
+          const community = resolveCommunity(intent.communities, ref)!;
           if (!n.communities.has(community.text)) n.communities.set(community.text, { community, prefixes: emptyByFamily() });
           addPrefix(n.communities.get(community.text)!.prefixes, prefix.family, prefix.text);
         }

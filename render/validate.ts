@@ -4,7 +4,7 @@
 // same-host peering limits and the tenant policy. Pure.
 import type { Backend, TenantPolicy } from './policy.ts';
 import { ASN_MAX, selectorMatches } from './policy.ts';
-import type { Advertisement, ClusterIntent, Peer, Pool } from './model.ts';
+import type { Advertisement, BfdProfile, ClusterIntent, CommunityAlias, Peer, Pool } from './model.ts';
 import {
   cidrContains, cidrsOverlap, GrammarError, IDENTIFIER, INTERFACE_NAME, LOOPBACK_V4, parseCidr, parseCommunity,
   parseIp, parseVersion, PASSWORD, RESOURCE_NAME, versionAtLeast, type Community, type ParsedCidr, type ParsedIp,
@@ -44,7 +44,7 @@ export function effectiveFrrVersion(intent: ClusterIntent): [number, number, num
 }
 
 /** Is this peer the node's own routing daemon? */
-export function isLocalPeer(peer: Peer): boolean {
+export function isLocalPeer(peer: Pick<Peer, 'localPeering' | 'peerAddress'>): boolean {
   if (peer.localPeering) return true;
   const ip = tryParse(() => parseIp(peer.peerAddress ?? ''));
   return ip ? isLoopback(ip) : false;
@@ -87,8 +87,8 @@ export function advertisedPeers(intent: ClusterIntent, adv: Advertisement): Peer
 }
 
 /** A community value or alias, resolved; undefined when neither. */
-export function resolveCommunity(intent: ClusterIntent, ref: string): Community | undefined {
-  const alias = intent.communities.find((c) => c.name === ref);
+export function resolveCommunity(aliases: CommunityAlias[], ref: string): Community | undefined {
+  const alias = aliases.find((c) => c.name === ref);
   return tryParse(() => parseCommunity(alias ? alias.value : ref));
 }
 
@@ -97,6 +97,22 @@ class Collector {
   add(code: string, path: string, message: string, remedy: string) {
     this.problems.push({ code, path, message, remedy });
   }
+  /** Adds problems found on one object, their paths made absolute. */
+  addAll(prefix: string, problems: Problem[]) {
+    for (const p of problems) this.problems.push({ ...p, path: p.path ? `${prefix}/${p.path}` : prefix });
+  }
+}
+
+/**
+ * What the per-object checks need besides the object: the tenant policy and, where they are
+ * known, the names an object may refer to.
+ */
+export interface ObjectContext {
+  policy: TenantPolicy;
+  /** BFD profile names a peer may use; undefined: not checked here. */
+  bfdProfileNames?: string[];
+  /** Community aliases an advertisement may use. */
+  communities: CommunityAlias[];
 }
 
 export function validateIntent(intent: ClusterIntent): Problem[] {
@@ -121,16 +137,18 @@ export function validateIntent(intent: ClusterIntent): Problem[] {
   checkUniqueNames(out, 'advertisements', intent.advertisements);
 
   const poolCidrs = validatePools(out, intent);
-  for (const profile of intent.bfdProfiles) validateBfdProfile(out, profile);
-  for (const alias of intent.communities) {
-    if (!tryParse(() => parseCommunity(alias.value))) {
-      out.add('invalid-community', `communities/${alias.name}/value`, `${JSON.stringify(alias.value)} is not a community`,
-        'use A:B with 16-bit parts or large:A:B:C with 32-bit parts');
-    }
+  const ctx: ObjectContext = { policy: intent.policy, bfdProfileNames: intent.bfdProfiles.map((p) => p.name), communities: intent.communities };
+  for (const profile of intent.bfdProfiles) out.addAll(`bfdProfiles/${profile.name}`, bfdProfileProblems(profile));
+  for (const alias of intent.communities) out.addAll(`communities/${alias.name}`, communityAliasProblems(alias));
+  for (const peer of intent.peers) {
+    out.addAll(`peers/${peer.name}`, peerProblems(peer, ctx));
+    if (isLocalPeer(peer) && intent.policy.allowLocalPeering) validateLocalPeering(out, intent, peer);
   }
-  for (const peer of intent.peers) validatePeer(out, intent, peer);
   validatePeersSharingNodes(out, intent);
-  for (const adv of intent.advertisements) validateAdvertisement(out, intent, adv, poolCidrs);
+  for (const adv of intent.advertisements) {
+    out.addAll(`advertisements/${adv.name}`, advertisementProblems(adv, ctx));
+    validateAdvertisementInCluster(out, intent, adv, poolCidrs);
+  }
   if (cluster.backend === 'metallb-native') validateNative(out, intent, poolCidrs);
   return out.problems;
 }
@@ -147,34 +165,48 @@ function checkUniqueNames(out: Collector, collection: string, items: Array<{ nam
   }
 }
 
+/** One pool on its own: CIDRs parse, are canonical networks, and do not overlap each other. */
+export function poolProblems(pool: Pick<Pool, 'cidrs'>): Problem[] {
+  const out = new Collector();
+  if (pool.cidrs.length === 0) out.add('pool-empty', 'cidrs', 'a pool needs at least one CIDR', 'add a CIDR or delete the pool');
+  const seen: ParsedCidr[] = [];
+  pool.cidrs.forEach((text, i) => {
+    try {
+      const cidr = parseCidr(text);
+      const clash = seen.find((other) => cidrsOverlap(other, cidr));
+      if (clash) out.add('pool-overlap', `cidrs/${i}`, `CIDR ${cidr.text} overlaps ${clash.text} in the same pool`, 'use non-overlapping CIDRs');
+      seen.push(cidr);
+    } catch (err) {
+      if (!(err instanceof GrammarError)) throw err;
+      out.add('invalid-cidr', `cidrs/${i}`, `${JSON.stringify(text)} ${err.message}`, 'write the CIDR as network/prefix-length');
+    }
+  });
+  return out.problems;
+}
+
 function validatePools(out: Collector, intent: ClusterIntent): Map<string, ParsedCidr[]> {
   const byPool = new Map<string, ParsedCidr[]>();
   const all: Array<{ pool: string; cidr: ParsedCidr }> = [];
   for (const pool of intent.pools) {
-    const parsed: ParsedCidr[] = [];
-    if (pool.cidrs.length === 0) out.add('pool-empty', `pools/${pool.name}/cidrs`, 'a pool needs at least one CIDR', 'add a CIDR or delete the pool');
-    pool.cidrs.forEach((text, i) => {
-      try {
-        const cidr = parseCidr(text);
-        for (const other of all) {
-          if (cidrsOverlap(other.cidr, cidr)) {
-            out.add('pool-overlap', `pools/${pool.name}/cidrs/${i}`, `CIDR ${cidr.text} in pool ${pool.name} overlaps ${other.cidr.text} in pool ${other.pool}`,
-              'use non-overlapping CIDRs');
-          }
+    out.addAll(`pools/${pool.name}`, poolProblems(pool));
+    const parsed = pool.cidrs.flatMap((text) => tryParse(() => parseCidr(text)) ?? []);
+    parsed.forEach((cidr) => {
+      for (const other of all) {
+        if (cidrsOverlap(other.cidr, cidr)) {
+          out.add('pool-overlap', `pools/${pool.name}/cidrs/${pool.cidrs.indexOf(cidr.text)}`,
+            `CIDR ${cidr.text} in pool ${pool.name} overlaps ${other.cidr.text} in pool ${other.pool}`, 'use non-overlapping CIDRs');
         }
-        all.push({ pool: pool.name, cidr });
-        parsed.push(cidr);
-      } catch (err) {
-        if (!(err instanceof GrammarError)) throw err;
-        out.add('invalid-cidr', `pools/${pool.name}/cidrs/${i}`, `${JSON.stringify(text)} ${err.message}`, 'write the CIDR as network/prefix-length');
       }
     });
+    for (const cidr of parsed) all.push({ pool: pool.name, cidr });
     byPool.set(pool.name, parsed);
   }
   return byPool;
 }
 
-function validateBfdProfile(out: Collector, profile: ClusterIntent['bfdProfiles'][number]) {
+/** One BFD profile on its own: MetalLB's ranges. */
+export function bfdProfileProblems(profile: Omit<BfdProfile, 'name'>): Problem[] {
+  const out = new Collector();
   const ranges: Array<[keyof typeof profile, number, number]> = [
     ['receiveInterval', 10, 60000], ['transmitInterval', 10, 60000], ['detectMultiplier', 2, 255],
     ['echoInterval', 10, 60000], ['minimumTtl', 1, 254],
@@ -182,14 +214,30 @@ function validateBfdProfile(out: Collector, profile: ClusterIntent['bfdProfiles'
   for (const [field, min, max] of ranges) {
     const value = profile[field];
     if (typeof value === 'number' && (value < min || value > max)) {
-      out.add('invalid-bfd-profile', `bfdProfiles/${profile.name}/${field}`, `${field} ${value} is outside ${min}..${max}`, `use a value between ${min} and ${max}`);
+      out.add('invalid-bfd-profile', field, `${field} ${value} is outside ${min}..${max}`, `use a value between ${min} and ${max}`);
     }
   }
+  return out.problems;
 }
 
-function validatePeer(out: Collector, intent: ClusterIntent, peer: Peer) {
-  const at = (field: string) => `peers/${peer.name}/${field}`;
-  const { policy, cluster } = intent;
+/** One community alias on its own: the value parses. */
+export function communityAliasProblems(alias: Pick<CommunityAlias, 'value'>): Problem[] {
+  const out = new Collector();
+  if (!tryParse(() => parseCommunity(alias.value))) {
+    out.add('invalid-community', 'value', `${JSON.stringify(alias.value)} is not a community`, 'use A:B with 16-bit parts or large:A:B:C with 32-bit parts');
+  }
+  return out.problems;
+}
+
+/**
+ * One peer on its own: grammar, MetalLB's per-peer webhook rules and the tenant policy. What
+ * depends on the cluster (backend, FRR version, other peers on a node) is checked in
+ * validateIntent.
+ */
+export function peerProblems(peer: Omit<Peer, 'name'>, ctx: ObjectContext): Problem[] {
+  const out = new Collector();
+  const at = (field: string) => field;
+  const { policy } = ctx;
   const asnOk = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= ASN_MAX);
   for (const field of ['myASN', 'peerASN', 'localASN'] as const) {
     if (!asnOk(peer[field])) out.add('invalid-asn', at(field), `${field} must be between 1 and ${ASN_MAX}`, 'use a 2- or 4-byte ASN');
@@ -245,8 +293,11 @@ function validatePeer(out: Collector, intent: ClusterIntent, peer: Peer) {
   if (peer.localASN !== undefined && ibgp) {
     out.add('local-asn-on-ibgp', at('localASN'), 'localASN is only for eBGP peers', 'remove localASN or use a different peerASN');
   }
-  if (peer.bfdProfile !== undefined && !intent.bfdProfiles.some((p) => p.name === peer.bfdProfile)) {
+  if (peer.bfdProfile !== undefined && ctx.bfdProfileNames && !ctx.bfdProfileNames.includes(peer.bfdProfile)) {
     out.add('unknown-bfd-profile', at('bfdProfile'), `BFD profile ${JSON.stringify(peer.bfdProfile)} does not exist`, 'create the BFD profile first or fix the name');
+  }
+  if (peer.bfdProfile !== undefined && !IDENTIFIER.test(peer.bfdProfile)) {
+    out.add('unknown-bfd-profile', at('bfdProfile'), 'a BFD profile name must match [A-Za-z0-9._-]{1,63}', 'use the name of an existing BFD profile');
   }
   if (peer.vrf !== undefined && !IDENTIFIER.test(peer.vrf)) {
     out.add('invalid-vrf', at('vrf'), 'the VRF name must match [A-Za-z0-9._-]{1,63}', 'use the Linux VRF device name');
@@ -277,16 +328,17 @@ function validatePeer(out: Collector, intent: ClusterIntent, peer: Peer) {
   }
 
   // Local peering: the peer is the node's own routing daemon.
-  if (isLocalPeer(peer)) validateLocalPeering(out, intent, peer, address, at);
-  void cluster;
-}
-
-function validateLocalPeering(out: Collector, intent: ClusterIntent, peer: Peer, address: ParsedIp | undefined, at: (f: string) => string) {
-  if (!intent.policy.allowLocalPeering) {
+  if (isLocalPeer(peer) && !policy.allowLocalPeering) {
     out.add('local-peering-not-allowed', at('peerAddress'), 'peering with a daemon on the node itself needs the tenant policy allowLocalPeering',
       'ask a platform admin to set allowLocalPeering, or peer with an external router');
-    return;
   }
+  return out.problems;
+}
+
+/** Local peering on this cluster's backend and FRR version (the policy already allows it). */
+function validateLocalPeering(out: Collector, intent: ClusterIntent, peer: Peer) {
+  const at = (field: string) => `peers/${peer.name}/${field}`;
+  const address = tryParse(() => parseIp(peer.peerAddress ?? ''));
   if (!isFrrBackend(intent.cluster.backend) || !address) return;
   if (address.family === 6 && address.text === '::1') {
     out.add('local-peering-ipv6-loopback', at('peerAddress'), 'FRR never peers over ::1 (it is always martian)',
@@ -321,7 +373,7 @@ function policyAllowsAddress(policy: TenantPolicy, ip: ParsedIp): boolean {
 }
 
 /** MetalLB derives the missing timer: keepalive = hold / 3, hold = keepalive * 3. */
-export function effectiveTimers(peer: Peer): { hold?: number; keepalive?: number } {
+export function effectiveTimers(peer: Pick<Peer, 'holdTime' | 'keepaliveTime'>): { hold?: number; keepalive?: number } {
   if (peer.holdTime !== undefined && peer.keepaliveTime !== undefined) return { hold: peer.holdTime, keepalive: peer.keepaliveTime };
   if (peer.holdTime !== undefined) return { hold: peer.holdTime, keepalive: Math.floor(peer.holdTime / 3) };
   if (peer.keepaliveTime !== undefined) return { hold: peer.keepaliveTime * 3, keepalive: peer.keepaliveTime };
@@ -366,65 +418,75 @@ function validatePeersSharingNodes(out: Collector, intent: ClusterIntent) {
   }
 }
 
-function validateAdvertisement(out: Collector, intent: ClusterIntent, adv: Advertisement, poolCidrs: Map<string, ParsedCidr[]>) {
+/** One advertisement on its own: lists, fields of its type, communities and the policy on them. */
+export function advertisementProblems(adv: Omit<Advertisement, 'name'>, ctx: ObjectContext): Problem[] {
+  const out = new Collector();
+  checkList(out, 'ipAddressPools', adv.ipAddressPools);
+  checkList(out, 'peers', adv.peers);
+  checkList(out, 'communities', adv.communities);
+  if (adv.type === 'l2') {
+    for (const field of ['peers', 'communities'] as const) {
+      if (adv[field].length > 0) out.add('l2-bgp-field', field, `${field} applies to BGP advertisements only`, `remove ${field} or use type bgp`);
+    }
+    for (const field of ['localPref', 'aggregationLength', 'aggregationLengthV6'] as const) {
+      if (adv[field] !== undefined) out.add('l2-bgp-field', field, `${field} applies to BGP advertisements only`, `remove ${field} or use type bgp`);
+    }
+    adv.interfaces.forEach((name, i) => {
+      if (!INTERFACE_NAME.test(name)) out.add('invalid-interface', `interfaces/${i}`, 'interface names must match [A-Za-z0-9._-]{1,15}', 'use Linux interface names');
+    });
+    return out.problems;
+  }
+  if (adv.interfaces.length > 0) out.add('bgp-l2-field', 'interfaces', 'interfaces applies to L2 advertisements only', 'remove interfaces or use type l2');
+  if (adv.communities.length > 63) out.add('too-many-communities', 'communities', 'at most 63 communities per advertisement', 'use fewer communities');
+  adv.communities.forEach((ref, i) => {
+    const community = resolveCommunity(ctx.communities, ref);
+    if (!community) {
+      out.add('unknown-community', `communities/${i}`, `${JSON.stringify(ref)} is neither a community value nor a defined alias`,
+        'use A:B, large:A:B:C, or the name of a community alias');
+      return;
+    }
+    const allowed = ctx.policy.allowedCommunities;
+    if (allowed && !allowed.some((a) => a === ref || resolveCommunity(ctx.communities, a)?.text === community.text)) {
+      out.add('community-not-allowed', `communities/${i}`, `community ${community.text} is not in the tenant's allowed communities`,
+        'use an allowed community or ask a platform admin to allow it');
+    }
+  });
+  if (adv.localPref !== undefined && (adv.localPref < 0 || adv.localPref > ASN_MAX)) {
+    out.add('invalid-local-pref', 'localPref', 'localPref must be between 0 and 4294967295', 'use a 32-bit value');
+  }
+  for (const [field, max] of [['aggregationLength', 32], ['aggregationLengthV6', 128]] as const) {
+    const length = adv[field];
+    if (length !== undefined && (length < 1 || length > max)) {
+      out.add('invalid-aggregation-length', field, `${field} must be between 1 and ${max}`, `use at most ${max}`);
+    }
+  }
+  return out.problems;
+}
+
+/** An advertisement against the pools, peers and backend of one cluster. */
+function validateAdvertisementInCluster(out: Collector, intent: ClusterIntent, adv: Advertisement, poolCidrs: Map<string, ParsedCidr[]>) {
   const at = (field: string) => `advertisements/${adv.name}/${field}`;
-  checkList(out, at('ipAddressPools'), adv.ipAddressPools);
-  checkList(out, at('peers'), adv.peers);
-  checkList(out, at('communities'), adv.communities);
   adv.ipAddressPools.forEach((name, i) => {
     if (!intent.pools.some((p) => p.name === name)) {
       out.add('unknown-pool', `${at('ipAddressPools')}/${i}`, `pool ${JSON.stringify(name)} is not selected for this cluster`, 'create the pool, or make its clusterSelector include this cluster');
     }
   });
-
   if (adv.type === 'l2') {
     if (intent.cluster.backend === 'frr') {
       out.add('l2-unsupported-on-frr', `advertisements/${adv.name}`, 'a host FRR cluster cannot announce L2 (ARP/NDP) advertisements',
         'give the advertisement a clusterSelector that excludes host FRR clusters');
     }
-    for (const field of ['peers', 'communities'] as const) {
-      if (adv[field].length > 0) out.add('l2-bgp-field', at(field), `${field} applies to BGP advertisements only`, `remove ${field} or use type bgp`);
-    }
-    for (const field of ['localPref', 'aggregationLength', 'aggregationLengthV6'] as const) {
-      if (adv[field] !== undefined) out.add('l2-bgp-field', at(field), `${field} applies to BGP advertisements only`, `remove ${field} or use type bgp`);
-    }
-    adv.interfaces.forEach((name, i) => {
-      if (!INTERFACE_NAME.test(name)) out.add('invalid-interface', `${at('interfaces')}/${i}`, 'interface names must match [A-Za-z0-9._-]{1,15}', 'use Linux interface names');
-    });
     return;
   }
-
-  if (adv.interfaces.length > 0) out.add('bgp-l2-field', at('interfaces'), 'interfaces applies to L2 advertisements only', 'remove interfaces or use type l2');
   adv.peers.forEach((name, i) => {
     if (!intent.peers.some((p) => p.name === name)) {
       out.add('unknown-peer', `${at('peers')}/${i}`, `peer ${JSON.stringify(name)} is not selected for this cluster`, 'create the peer, or make its clusterSelector include this cluster');
     }
   });
-  if (adv.communities.length > 63) out.add('too-many-communities', at('communities'), 'at most 63 communities per advertisement', 'use fewer communities');
-  adv.communities.forEach((ref, i) => {
-    const community = resolveCommunity(intent, ref);
-    if (!community) {
-      out.add('unknown-community', `${at('communities')}/${i}`, `${JSON.stringify(ref)} is neither a community value nor a defined alias`,
-        'use A:B, large:A:B:C, or the name of a community alias');
-      return;
-    }
-    const allowed = intent.policy.allowedCommunities;
-    if (allowed && !allowed.some((a) => a === ref || resolveCommunity(intent, a)?.text === community.text)) {
-      out.add('community-not-allowed', `${at('communities')}/${i}`, `community ${community.text} is not in the tenant's allowed communities`,
-        'use an allowed community or ask a platform admin to allow it');
-    }
-  });
-  if (adv.localPref !== undefined && (adv.localPref < 0 || adv.localPref > ASN_MAX)) {
-    out.add('invalid-local-pref', at('localPref'), 'localPref must be between 0 and 4294967295', 'use a 32-bit value');
-  }
 
-  for (const [field, family, max] of [['aggregationLength', 4, 32], ['aggregationLengthV6', 6, 128]] as const) {
+  for (const [field, family] of [['aggregationLength', 4], ['aggregationLengthV6', 6]] as const) {
     const length = adv[field];
     if (length === undefined) continue;
-    if (length < 1 || length > max) {
-      out.add('invalid-aggregation-length', at(field), `${field} must be between 1 and ${max}`, `use at most ${max}`);
-      continue;
-    }
     for (const pool of advertisedPools(intent, adv)) {
       for (const cidr of poolCidrs.get(pool.name) ?? []) {
         if (cidr.family === family && cidr.prefixLength > length) {
@@ -498,7 +560,7 @@ function validateNative(out: Collector, intent: ClusterIntent, poolCidrs: Map<st
       }
     }
     adv.communities.forEach((ref, i) => {
-      if (resolveCommunity(intent, ref)?.kind === 'large') refuse('native-large-community-unsupported', `advertisements/${adv.name}/communities/${i}`, 'large communities');
+      if (resolveCommunity(intent.communities, ref)?.kind === 'large') refuse('native-large-community-unsupported', `advertisements/${adv.name}/communities/${i}`, 'large communities');
     });
   }
 }
