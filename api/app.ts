@@ -1,28 +1,40 @@
-// The Hono app factory. It takes every runtime dependency (database, clock, config) as an
+// The Hono app factory. It takes every runtime dependency (database, keys, clock, config) as an
 // argument so that the same app serves Node (`metalfleet serve`) and Cloudflare Workers.
 // Nothing Node-only may be imported here.
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import type { SecretKey } from '../db/secrets.ts';
-import { ApiError, problemResponse } from './errors.ts';
+import { pgErrorInfo } from '../db/client.ts';
+import { findTenantBySlug } from '../db/queries/tenants.ts';
+import { withPlatform } from '../db/tenant.ts';
+import { TokenVerifier } from './auth.ts';
+import { now, type AppDeps, type AppEnv, type Ctx } from './context.ts';
+import { ApiError, httpExceptionToApiError, invalidRequest, mapDbError, notFound, problemResponse, zodIssuesToFieldErrors } from './errors.ts';
+import { errorResponses, jsonContent } from './openapi.ts';
+import { registerAdvertisementRoutes } from './routes/advertisements.ts';
+import { registerBfdProfileRoutes } from './routes/bfd-profiles.ts';
+import { registerClusterRoutes } from './routes/clusters.ts';
+import { registerCommunityRoutes } from './routes/communities.ts';
+import { registerPeerRoutes } from './routes/peers.ts';
+import { registerPoolRoutes } from './routes/pools.ts';
+import { registerTenantRoutes } from './routes/tenants.ts';
 
-export interface AppDeps {
-  db: Db;
-  secretKey: SecretKey;
-  /** Injected so tests and benchmarks control time. */
-  now?: () => Date;
-  /** How long /readyz waits for the database. */
-  readyTimeoutMs?: number;
-  log?: (entry: Record<string, unknown>) => void;
-}
+export type { AppDeps } from './context.ts';
 
-export type AppEnv = { Variables: RequestIdVariables };
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function createApp(deps: AppDeps) {
-  const app = new OpenAPIHono<AppEnv>();
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
+  const app = new OpenAPIHono<AppEnv>({
+    // Request validation failures (body, query, params) as 422 problem+json with field errors.
+    defaultHook: (result, c) => {
+      if (!result.success) return problemResponse(c as Ctx, invalidRequest(zodIssuesToFieldErrors(result.error.issues)));
+    },
+  });
+  const verifier = new TokenVerifier(deps.auth);
 
   // Server-issued request ids only: a client-supplied X-Request-Id is not trusted.
   app.use(requestId({ generator: () => crypto.randomUUID(), headerName: '' }));
@@ -30,10 +42,42 @@ export function createApp(deps: AppDeps) {
     await next();
     c.header('X-Request-Id', c.get('requestId'));
   });
+  app.use('/v1/*', bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => { throw httpExceptionToApiError(413); } }));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.use('/v1/*', async (c, next) => {
+    c.set('principal', await verifier.verify(c.req.header('authorization'), now(deps)));
+    await next();
+  });
 
-  app.get('/readyz', async (c) => {
+  // Resolve the tenant of /v1/tenants/{tenant}/…: another tenant's URL answers 404, exactly as
+  // a tenant that does not exist, so a token never learns which other tenants there are.
+  const resolveTenant = async (c: Ctx, next: () => Promise<void>) => {
+    const slug = c.req.param('tenant');
+    if (slug === undefined || c.get('tenant')) return next();
+    const principal = c.get('principal');
+    if (principal.role !== 'platform-admin' && principal.tenant !== slug) throw notFound(`tenant ${JSON.stringify(slug)}`);
+    const tenant = await withPlatform(deps.db, (tx) => findTenantBySlug(tx, slug));
+    if (!tenant) throw notFound(`tenant ${JSON.stringify(slug)}`);
+    c.set('tenant', tenant);
+    return next();
+  };
+  app.use('/v1/tenants/:tenant', resolveTenant);
+  app.use('/v1/tenants/:tenant/*', resolveTenant);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    description: 'A token from `metalfleet token create` (or the bootstrap token printed on first start), or from the configured OIDC provider',
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/healthz', tags: ['System'], summary: 'Liveness: the process answers',
+    responses: { 200: { description: 'Alive', content: jsonContent(z.object({ status: z.literal('ok') })) } },
+  }), (c) => c.json({ status: 'ok' as const }, 200));
+
+  app.openapi(createRoute({
+    method: 'get', path: '/readyz', tags: ['System'], summary: 'Readiness: the database answers',
+    responses: { 200: { description: 'Ready', content: jsonContent(z.object({ status: z.literal('ready'), database: z.literal('ok') })) }, ...errorResponses(503) },
+  }), async (c) => {
     const timeoutMs = deps.readyTimeoutMs ?? 2000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -41,7 +85,7 @@ export function createApp(deps: AppDeps) {
         deps.db.execute(sql`select 1`),
         new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
       ]);
-      return c.json({ status: 'ready', database: 'ok' });
+      return c.json({ status: 'ready' as const, database: 'ok' as const }, 200);
     } catch (err) {
       log({ msg: 'readiness check failed', error: String(err), requestId: c.get('requestId') });
       throw new ApiError(503, 'database-unavailable', 'Database unavailable', 'the database did not answer');
@@ -50,11 +94,38 @@ export function createApp(deps: AppDeps) {
     }
   });
 
-  app.notFound((c) => problemResponse(c, new ApiError(404, 'route-not-found', 'Not found',
-    `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.openapi(createRoute({
+    method: 'get', path: '/.well-known/jwks.json', tags: ['System'], summary: "The server's public signing key (tokens and signed configs)",
+    responses: { 200: { description: 'JWK set', content: jsonContent(z.object({ keys: z.array(z.record(z.string(), z.unknown())) })) } },
+  }), (c) => c.json({ keys: [deps.auth.signingKey.publicJwk as Record<string, unknown>] }, 200));
+
+  registerTenantRoutes(app, deps);
+  registerClusterRoutes(app, deps);
+  registerPoolRoutes(app, deps);
+  registerPeerRoutes(app, deps);
+  registerBfdProfileRoutes(app, deps);
+  registerCommunityRoutes(app, deps);
+  registerAdvertisementRoutes(app, deps);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'metalfleet API', version: '1',
+      description: 'One source of truth for BGP load-balancing (MetalLB native/FRR/frr-k8s, host FRR) across many Kubernetes clusters. '
+        + 'Errors are application/problem+json (RFC 9457) with a stable `code`.',
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+    },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'metalfleet API' }));
+
+  app.notFound((c) => problemResponse(c, new ApiError(404, 'route-not-found', 'Not found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(c, err);
+    const pg = pgErrorInfo(err);
+    const mapped = pg && mapDbError(err, pg.code, pg.constraint);
+    if (mapped) return problemResponse(c, mapped);
+    if (err instanceof HTTPException) return problemResponse(c, httpExceptionToApiError(err.status));
     log({ msg: 'unhandled error', error: String(err), stack: (err as Error).stack, requestId: c.get('requestId') });
     return problemResponse(c, new ApiError(500, 'internal', 'Internal server error',
       'the server failed to handle the request; quote the requestId when reporting it'));

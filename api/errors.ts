@@ -63,3 +63,71 @@ export function problemResponse(c: Context, err: ApiError): Response {
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not-found', 'Not found', `${what} was not found`);
+
+/** Field errors from render-core problems (paths relative to the request body). */
+export function problemsToFieldErrors(problems: Array<{ code: string; path: string; message: string; remedy: string }>): FieldError[] {
+  return problems.map((p) => ({ path: p.path, code: p.code, message: `${p.message}; ${p.remedy}` }));
+}
+
+const POLICY_CODES = new Set([
+  'asn-not-allowed', 'peer-address-not-allowed', 'bfd-required', 'password-required', 'community-not-allowed',
+  'backend-not-allowed', 'local-peering-not-allowed', 'pool-outside-grant', 'too-many-pools',
+]);
+
+/** 422 for one or more field problems; `policy-violation` when the tenant policy is what refuses. */
+export function invalidRequest(errors: FieldError[]): ApiError {
+  const policy = errors.length > 0 && errors.every((e) => e.code && POLICY_CODES.has(e.code));
+  const first = errors[0];
+  const detail = errors.length === 1 && first ? `${first.path || 'request'}: ${first.message}` : `${errors.length} fields are not valid; see errors`;
+  return policy
+    ? new ApiError(422, 'policy-violation', 'Refused by the tenant policy', detail, { errors })
+    : new ApiError(422, 'validation-failed', 'Invalid request', detail, { errors });
+}
+
+/** zod issues (request validation) as field errors. */
+export function zodIssuesToFieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string }>): FieldError[] {
+  return issues.map((i) => ({ path: i.path.map(String).join('/'), message: i.message, code: i.code ?? 'invalid' }));
+}
+
+/**
+ * Database errors as problems. The driver's message and detail can name other tenants' rows
+ * (an exclusion conflict prints the conflicting CIDR), so nothing of them is passed on.
+ */
+export function mapDbError(err: unknown, pgCode: string | undefined, constraint: string | undefined): ApiError | undefined {
+  switch (pgCode) {
+    case '23505':
+      return new ApiError(409, 'already-exists', 'Already exists', 'an object with this name already exists');
+    case '23P01':
+      return constraint === 'address_grants_no_overlap'
+        ? new ApiError(409, 'address-overlap', 'Address overlap', 'the CIDR overlaps an existing grant')
+        : new ApiError(409, 'address-overlap', 'Address overlap', 'the CIDR overlaps an existing allocation');
+    case '23503': // foreign_key_violation (PostgreSQL 15 for ON DELETE RESTRICT)
+    case '23001': // restrict_violation (newer PostgreSQL, PGlite)
+      return new ApiError(409, 'in-use', 'In use', 'the object is referenced by another object; remove the reference first');
+    case '23514':
+    case '22P02':
+    case '22003':
+      return new ApiError(422, 'validation-failed', 'Invalid request', 'a value is out of range or malformed');
+    case '42501':
+      return new ApiError(404, 'not-found', 'Not found', 'the object was not found');
+    case '40001':
+    case '40P01':
+      return new ApiError(503, 'conflict-retry', 'Try again', 'the request conflicted with a concurrent change; retry it');
+    default:
+      void err;
+      return undefined;
+  }
+}
+
+/** Status codes Hono raises itself (malformed JSON, body limit) as problems. */
+export function httpExceptionToApiError(status: number): ApiError {
+  switch (status) {
+    case 400: return new ApiError(400, 'malformed-request', 'Malformed request', 'the request body is not valid JSON');
+    case 413: return new ApiError(413, 'payload-too-large', 'Payload too large', 'the request body exceeds 1 MiB');
+    case 415: return new ApiError(415, 'unsupported-media-type', 'Unsupported media type', 'send Content-Type: application/json');
+    case 401: return new ApiError(401, 'unauthorized', 'Unauthorized', 'authentication is required');
+    default: return new ApiError(status as ContentfulStatusCode, 'http-error', 'Request failed', `the request failed with status ${status}`);
+  }
+}
+
+export const forbidden = (detail: string) => new ApiError(403, 'forbidden', 'Forbidden', detail);

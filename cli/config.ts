@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateSecretKeyText } from '../db/secrets.ts';
+import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, type AuthConfig, type OidcConfig } from '../api/auth.ts';
 
 export interface NodeConfig {
   host: string;
@@ -10,6 +11,10 @@ export interface NodeConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   secretKeyText: string | undefined;
+  signingKeyText: string | undefined;
+  /** The URL clients and agents use; the token issuer and the agents' audience. */
+  publicUrl: string;
+  oidc: OidcConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -25,6 +30,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.METALFLEET_DATA_DIR ?? '.metalfleet'),
     secretKeyText: env.METALFLEET_SECRET_KEY || undefined,
+    signingKeyText: env.METALFLEET_SIGNING_KEY || undefined,
+    publicUrl: (env.METALFLEET_PUBLIC_URL || `http://${env.HOST ?? '127.0.0.1'}:${port}`).replace(/\/+$/, ''),
+    oidc: readOidc(env),
+  };
+}
+
+function readOidc(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = env.METALFLEET_OIDC_ISSUER;
+  if (!issuer) return undefined;
+  const audience = env.METALFLEET_OIDC_AUDIENCE;
+  const jwksUrl = env.METALFLEET_OIDC_JWKS_URL;
+  if (!audience || !jwksUrl) throw new ConfigError('METALFLEET_OIDC_ISSUER needs METALFLEET_OIDC_AUDIENCE and METALFLEET_OIDC_JWKS_URL');
+  return {
+    issuer, audience, jwksUrl,
+    roleClaim: env.METALFLEET_OIDC_ROLE_CLAIM || 'metalfleet_role',
+    tenantClaim: env.METALFLEET_OIDC_TENANT_CLAIM || 'metalfleet_tenant',
   };
 }
 
@@ -37,20 +58,41 @@ export function ensureDataDir(config: NodeConfig): string {
  * A value kept in a 0600 file of the data dir, created on first use. For embedded mode only:
  * with a shared DATABASE_URL every instance must be given the same value explicitly.
  */
-export function dataDirSecret(config: NodeConfig, file: string, create: () => string): { value: string; created: boolean } {
+export async function dataDirSecret(config: NodeConfig, file: string, create: () => string | Promise<string>): Promise<{ value: string; created: boolean }> {
   const path = join(ensureDataDir(config), file);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };
-  const value = create();
+  const value = await create();
   writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { value, created: true };
 }
 
-export function secretKeyText(config: NodeConfig): string {
+export async function secretKeyText(config: NodeConfig): Promise<string> {
   if (config.secretKeyText) return config.secretKeyText;
   if (config.databaseUrl) {
     throw new ConfigError('METALFLEET_SECRET_KEY is required with DATABASE_URL (every instance must share it): '
       + 'generate one with `openssl rand -base64 32`');
   }
-  return dataDirSecret(config, 'secret.key', generateSecretKeyText).value;
+  return (await dataDirSecret(config, 'secret.key', generateSecretKeyText)).value;
+}
+
+/** The server signing key: METALFLEET_SIGNING_KEY, or (embedded mode) generated once into the data dir. */
+export async function signingKeyJwkText(config: NodeConfig): Promise<string> {
+  if (config.signingKeyText) return config.signingKeyText;
+  if (config.databaseUrl) {
+    throw new ConfigError('METALFLEET_SIGNING_KEY is required with DATABASE_URL (every instance must share it): '
+      + 'generate one with `npx metalfleet keys generate`');
+  }
+  return (await dataDirSecret(config, 'signing-key.jwk', async () => JSON.stringify(await generateSigningKeyJwk()))).value;
+}
+
+export async function authConfig(config: NodeConfig): Promise<AuthConfig> {
+  let signingKey;
+  try {
+    signingKey = await importSigningKey(await signingKeyJwkText(config));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`METALFLEET_SIGNING_KEY: ${(err as Error).message}`);
+  }
+  return { signingKey, issuer: config.publicUrl, audience: API_AUDIENCE, ...(config.oidc ? { oidc: config.oidc } : {}) };
 }

@@ -6,17 +6,27 @@ const USAGE = `usage: metalfleet <command>
 commands:
   serve     run the API (embedded PGlite unless DATABASE_URL is set)
   migrate   apply database migrations to DATABASE_URL (or the embedded database)
+  token create --role ROLE [--tenant SLUG] [--ttl 12h] [--subject NAME]
+            mint an API token (roles: platform-admin, tenant-admin, tenant-viewer)
+  keys generate
+            print new METALFLEET_SIGNING_KEY and METALFLEET_SECRET_KEY values
 
 environment:
   HOST, PORT                 listen address (default 127.0.0.1:8080)
   DATABASE_URL               PostgreSQL URL; unset: embedded PGlite in METALFLEET_DATA_DIR
   METALFLEET_DATA_DIR        embedded data and keys (default ./.metalfleet)
   METALFLEET_SECRET_KEY      32 bytes, base64: encrypts peer passwords (required with DATABASE_URL)
+  METALFLEET_SIGNING_KEY     private Ed25519 JWK: signs tokens and configs (required with DATABASE_URL)
+  METALFLEET_PUBLIC_URL      the URL clients use (token issuer; default http://HOST:PORT)
+  METALFLEET_OIDC_ISSUER, METALFLEET_OIDC_AUDIENCE, METALFLEET_OIDC_JWKS_URL
+  METALFLEET_OIDC_ROLE_CLAIM, METALFLEET_OIDC_TENANT_CLAIM   optional external identity provider
 `;
 
-const commands: Record<string, () => Promise<void>> = {
+const commands: Record<string, (args: string[]) => Promise<void>> = {
   serve: async () => (await import('./serve.ts')).serveCommand(),
   migrate: async () => (await import('./migrate.ts')).migrateCommand(),
+  token: async (args) => (await import('./token.ts')).tokenCommand(args),
+  keys: async (args) => (await import('./keys.ts')).keysCommand(args),
 };
 
 export async function main(argv: string[]): Promise<void> {
@@ -32,10 +42,10 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    await command();
+    await command(argv.slice(1));
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`metalfleet: ${err.message}\n`);
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`metalfleet: ${(err as Error).message}\n`);
       process.exitCode = 1;
       return;
     }

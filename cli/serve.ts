@@ -1,14 +1,35 @@
 // `metalfleet serve`: the API on Node.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.ts';
+import { mintToken, parseTtl, type AuthConfig } from '../api/auth.ts';
 import { importSecretKey } from '../db/secrets.ts';
 import { migrate, migrationStatus } from '../db/migrate.ts';
-import { readConfig, secretKeyText, ConfigError } from './config.ts';
+import { authConfig, ConfigError, dataDirSecret, readConfig, secretKeyText, type NodeConfig } from './config.ts';
 import { openConfiguredDatabase, describeDatabase } from './database.ts';
+
+export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
+
+/**
+ * On first start, a platform-admin token is minted and kept in the data dir (0600) so that a new
+ * user can call the API at once; later starts only say where it is.
+ */
+async function bootstrapToken(config: NodeConfig, auth: AuthConfig): Promise<void> {
+  const path = join(config.dataDir, BOOTSTRAP_TOKEN_FILE);
+  if (existsSync(path)) {
+    console.log(`platform-admin token: ${path} (mint more with \`npx metalfleet token create --role platform-admin\`)`);
+    return;
+  }
+  const { value } = await dataDirSecret(config, BOOTSTRAP_TOKEN_FILE,
+    () => mintToken(auth, { sub: 'bootstrap-admin', role: 'platform-admin' }, parseTtl('30d')));
+  console.log(`bootstrap platform-admin token (valid 30 days, saved in ${path}):\n${value}`);
+}
 
 export async function serveCommand(): Promise<void> {
   const config = readConfig();
-  const secretKey = await importSecretKey(secretKeyText(config));
+  const secretKey = await importSecretKey(await secretKeyText(config));
+  const auth = await authConfig(config);
   const database = await openConfiguredDatabase(config);
 
   if (database.kind === 'pglite') {
@@ -24,8 +45,10 @@ export async function serveCommand(): Promise<void> {
     }
   }
 
-  const app = createApp({ db: database.db, secretKey });
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const app = createApp({ db: database.db, secretKey, auth });
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
+    await bootstrapToken(config, auth);
+    console.log(`API docs: http://${config.host}:${info.port}/docs`);
     console.log(`metalfleet listening on http://${config.host}:${info.port} (${describeDatabase(config)})`);
   });
 
@@ -40,4 +63,9 @@ export async function serveCommand(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+export function readBootstrapToken(config: NodeConfig): string | undefined {
+  const path = join(config.dataDir, BOOTSTRAP_TOKEN_FILE);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }

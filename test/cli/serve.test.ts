@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { createScratchDatabase, onRealPostgres } from '../helpers/db.ts';
 import { runMetalfleet, startServer } from '../helpers/process.ts';
 
+
 const needsServer = onRealPostgres ? false : 'needs a PostgreSQL server: set DATABASE_URL (CI does)';
 
 test('serve on a fresh data dir: embedded database migrated, health and readiness answer, restart reuses it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'metalfleet-serve-'));
   try {
-    const env = { METALFLEET_DATA_DIR: dataDir, DATABASE_URL: '', METALFLEET_SECRET_KEY: '' };
+    const env = { METALFLEET_DATA_DIR: dataDir, DATABASE_URL: '', METALFLEET_SECRET_KEY: '', METALFLEET_SIGNING_KEY: '', METALFLEET_PUBLIC_URL: 'http://metalfleet.test' };
     const server = await startServer(env);
     try {
       const health = await fetch(`${server.url}/healthz`);
@@ -27,6 +28,21 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
       assert.equal(problem.code, 'route-not-found');
       assert.notEqual(problem.requestId, 'client-chosen', 'request ids are issued by the server');
       assert.equal(missing.headers.get('x-request-id'), problem.requestId);
+
+      // The bootstrap token is printed once and works; the CLI mints more with the same key.
+      const printed = /bootstrap platform-admin token[^\n]*\n(\S+)/.exec(server.output())?.[1];
+      assert.ok(printed, server.output());
+      assert.equal(readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), printed);
+      const tenants = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${printed}` } });
+      assert.equal(tenants.status, 200);
+      const minted = await runMetalfleet(['token', 'create', '--role', 'tenant-viewer', '--tenant', 'acme', '--ttl', '5m'], env);
+      assert.equal(minted.code, 0, minted.stderr);
+      const asViewer = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
+      assert.equal(asViewer.status, 200);
+      assert.deepEqual(((await asViewer.json()) as { items: unknown[] }).items, []);
+      const refused = await runMetalfleet(['token', 'create', '--role', 'tenant-admin'], env);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /needs --tenant/);
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -37,6 +53,8 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
     const again = await startServer(env);
     try {
       assert.equal((await fetch(`${again.url}/readyz`)).status, 200);
+      assert.match(again.output(), /platform-admin token: .*admin\.token/);
+      assert.doesNotMatch(again.output(), /bootstrap platform-admin token/);
     } finally {
       assert.equal(await again.stop(), 0);
     }
@@ -46,9 +64,22 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
   }
 });
 
+test('keys generate prints usable keys', async () => {
+  const result = await runMetalfleet(['keys', 'generate'], {});
+  assert.equal(result.code, 0);
+  const jwk = JSON.parse(/^METALFLEET_SIGNING_KEY='(.*)'$/m.exec(result.stdout)![1]!);
+  assert.deepEqual([jwk.kty, jwk.crv, typeof jwk.d, typeof jwk.x], ['OKP', 'Ed25519', 'string', 'string']);
+  assert.match(result.stdout, /^METALFLEET_SECRET_KEY='[A-Za-z0-9+/]{43}='$/m);
+});
+
 test('serve refuses a database whose migrations are behind; migrate brings it up to date', { skip: needsServer }, async () => {
   const scratch = await createScratchDatabase('mf_cli');
-  const env = { DATABASE_URL: scratch.url, METALFLEET_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+  const keys = (await runMetalfleet(['keys', 'generate'], {})).stdout;
+  const env = {
+    DATABASE_URL: scratch.url,
+    METALFLEET_SECRET_KEY: /METALFLEET_SECRET_KEY='([^']+)'/.exec(keys)![1],
+    METALFLEET_SIGNING_KEY: /METALFLEET_SIGNING_KEY='([^']+)'/.exec(keys)![1],
+  };
   try {
     const refused = await runMetalfleet(['serve'], { ...env, PORT: '0' });
     assert.equal(refused.code, 1, refused.stderr);
@@ -72,10 +103,15 @@ test('serve refuses a database whose migrations are behind; migrate brings it up
   }
 });
 
-test('serve with DATABASE_URL but no secret key refuses to start and says how to make one', { skip: needsServer }, async () => {
-  const result = await runMetalfleet(['serve'], { DATABASE_URL: process.env.DATABASE_URL, METALFLEET_SECRET_KEY: '', PORT: '0' });
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /METALFLEET_SECRET_KEY is required with DATABASE_URL.*openssl rand -base64 32/);
+test('serve with DATABASE_URL but no secret or signing key refuses to start and says how to make one', { skip: needsServer }, async () => {
+  const noSecret = await runMetalfleet(['serve'], { DATABASE_URL: process.env.DATABASE_URL, METALFLEET_SECRET_KEY: '', PORT: '0' });
+  assert.equal(noSecret.code, 1);
+  assert.match(noSecret.stderr, /METALFLEET_SECRET_KEY is required with DATABASE_URL.*openssl rand -base64 32/);
+  const noSigning = await runMetalfleet(['serve'], {
+    DATABASE_URL: process.env.DATABASE_URL, METALFLEET_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), METALFLEET_SIGNING_KEY: '', PORT: '0',
+  });
+  assert.equal(noSigning.code, 1);
+  assert.match(noSigning.stderr, /METALFLEET_SIGNING_KEY is required with DATABASE_URL.*metalfleet keys generate/);
 });
 
 test('an unknown command prints usage and exits 2', async () => {

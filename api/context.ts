@@ -1,0 +1,58 @@
+// What every route can reach: the request's principal and tenant, and the app's dependencies.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Db } from '../db/client.ts';
+import type { SecretKey } from '../db/secrets.ts';
+import type { TenantRecord } from '../db/queries/tenants.ts';
+import type { AuthConfig, Principal } from './auth.ts';
+import { forbidden } from './errors.ts';
+
+export interface AppDeps {
+  db: Db;
+  secretKey: SecretKey;
+  auth: AuthConfig;
+  /** Injected so tests control time. */
+  now?: () => Date;
+  /** How long /readyz waits for the database. */
+  readyTimeoutMs?: number;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export type AppVariables = {
+  requestId: string;
+  principal: Principal;
+  tenant: TenantRecord;
+};
+
+export type AppEnv = { Variables: AppVariables };
+export type App = OpenAPIHono<AppEnv>;
+export type Ctx = Context<AppEnv>;
+
+export const now = (deps: AppDeps) => (deps.now ? deps.now() : new Date());
+
+/**
+ * Route middleware (it runs before request validation, so a refused caller learns nothing from
+ * validation errors). Writes to a tenant's intent: its tenant-admin, or a platform admin.
+ */
+export const tenantWriterOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('principal').role === 'tenant-viewer') throw forbidden('a tenant-viewer token can only read');
+  await next();
+};
+
+/** Route middleware for platform-level actions (tenants, grants, policy, the platform audit trail). */
+export const platformAdminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('principal').role !== 'platform-admin') throw forbidden('this action needs a platform-admin token');
+  await next();
+};
+
+/** Who did it, for the audit trail and write contexts. */
+export interface WriteContext {
+  deps: AppDeps;
+  tenantId: string;
+  actor: string;
+  requestId: string;
+}
+
+export function writeContext(c: Ctx, deps: AppDeps): WriteContext {
+  return { deps, tenantId: c.get('tenant').id, actor: c.get('principal').sub, requestId: c.get('requestId') };
+}

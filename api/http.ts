@@ -1,0 +1,57 @@
+// Small HTTP mechanics shared by the routes: strong ETags, If-Match, keyset cursors and JSON
+// merge patch (RFC 7396).
+import { sha256Hex } from '../render/index.ts';
+import { ApiError } from './errors.ts';
+
+/** A strong ETag of a representation: the same bytes, the same tag. */
+export function etagOf(representation: unknown): string {
+  return `"${sha256Hex(JSON.stringify(representation)).slice(0, 32)}"`;
+}
+
+/** PATCH needs If-Match (428 without it) and it must match the current ETag (412 otherwise). */
+export function checkIfMatch(header: string | undefined, current: string): void {
+  if (!header) {
+    throw new ApiError(428, 'precondition-required', 'Precondition required', 'send If-Match with the ETag of the object you read');
+  }
+  const tags = header.split(',').map((t) => t.trim());
+  if (!tags.includes('*') && !tags.includes(current)) {
+    throw new ApiError(412, 'precondition-failed', 'Precondition failed', 'the object changed since you read it; GET it again and reapply your change');
+  }
+}
+
+/** RFC 7396: objects merge recursively, null deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 500;
+
+/** Opaque keyset cursor: the sort key of the last item returned. */
+export function encodeCursor(key: unknown[]): string {
+  return btoa(JSON.stringify(key)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const key = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+  } catch { /* fall through */ }
+  throw new ApiError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned; start again without it');
+}
+
+export function pageLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PAGE;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+    throw new ApiError(400, 'invalid-limit', 'Invalid limit', `limit must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  return n;
+}

@@ -1,0 +1,71 @@
+// The API in-process on a fresh test database, with a token minter and a small request helper.
+import { createApp } from '../../api/app.ts';
+import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken, type AuthConfig, type Principal } from '../../api/auth.ts';
+import { generateSecretKeyText, importSecretKey, type SecretKey } from '../../db/secrets.ts';
+import { openTestDatabase, type TestDatabase } from './db.ts';
+
+export interface Harness {
+  app: ReturnType<typeof createApp>;
+  database: TestDatabase;
+  auth: AuthConfig;
+  secretKey: SecretKey;
+  token(principal: Principal, ttlSeconds?: number): Promise<string>;
+  call(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export async function startHarness(opts: { database?: TestDatabase } = {}): Promise<Harness> {
+  const database = opts.database ?? await openTestDatabase();
+  const auth: AuthConfig = { signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE };
+  const secretKey = await importSecretKey(generateSecretKeyText());
+  const app = createApp({ db: database.db, secretKey, auth, log: () => {} });
+  return {
+    app, database, auth, secretKey,
+    token: (principal, ttl = 3600) => mintToken(auth, principal, ttl),
+    async call(method, path, { token, body, headers, raw } = {}) {
+      const res = await app.request(path, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+      return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+    close: () => database.close(),
+  };
+}
+
+/** A tenant with grants and a policy that allows typical peers, and tokens for each role. */
+export async function seedApiTenant(h: Harness, slug: string) {
+  const admin = await h.token({ sub: 'test-platform', role: 'platform-admin' });
+  const created = await h.call('POST', '/v1/tenants', { token: admin, body: { slug, name: slug.toUpperCase() } });
+  if (created.status !== 201) throw new Error(`tenant: ${created.text}`);
+  const octet = 100 + (slug.length * 7 + slug.charCodeAt(0)) % 100;
+  for (const cidr of [`198.${octet}.0.0/16`, `2001:db8:${octet.toString(16)}::/48`]) {
+    const g = await h.call('POST', `/v1/tenants/${slug}/grants`, { token: admin, body: { cidr } });
+    if (g.status !== 201) throw new Error(`grant: ${g.text}`);
+  }
+  const p = await h.call('PUT', `/v1/tenants/${slug}/policy`, {
+    token: admin, body: { allowedASNs: [{ from: 64512, to: 65534 }], allowedPeerCIDRs: ['10.0.0.0/8', 'fd00::/8'] },
+  });
+  if (p.status !== 200) throw new Error(`policy: ${p.text}`);
+  return {
+    slug, v4Grant: `198.${octet}.0.0/16`, v6Grant: `2001:db8:${octet.toString(16)}::/48`,
+    admin,
+    tenantAdmin: await h.token({ sub: `${slug}-admin`, role: 'tenant-admin', tenant: slug }),
+    viewer: await h.token({ sub: `${slug}-viewer`, role: 'tenant-viewer', tenant: slug }),
+  };
+}
