@@ -12,10 +12,14 @@ export interface NodeConfig {
   dataDir: string;
   secretKeyText: string | undefined;
   signingKeyText: string | undefined;
-  /** The URL clients and agents use; the token issuer and the agents' audience. */
+  /** The URL clients and agents use (the agents' audience). */
   publicUrl: string;
+  /** Issuer of API tokens: METALFLEET_PUBLIC_URL when set, else a constant, never HOST/PORT. */
+  issuer: string;
   oidc: OidcConfig | undefined;
 }
+
+export const DEFAULT_ISSUER = 'metalfleet';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -32,6 +36,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     secretKeyText: env.METALFLEET_SECRET_KEY || undefined,
     signingKeyText: env.METALFLEET_SIGNING_KEY || undefined,
     publicUrl: (env.METALFLEET_PUBLIC_URL || `http://${env.HOST ?? '127.0.0.1'}:${port}`).replace(/\/+$/, ''),
+    // Tokens minted by `metalfleet token create` in another shell (another PORT) must verify.
+    issuer: env.METALFLEET_PUBLIC_URL ? env.METALFLEET_PUBLIC_URL.replace(/\/+$/, '') : DEFAULT_ISSUER,
     oidc: readOidc(env),
   };
 }
@@ -94,5 +100,5 @@ export async function authConfig(config: NodeConfig): Promise<AuthConfig> {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`METALFLEET_SIGNING_KEY: ${(err as Error).message}`);
   }
-  return { signingKey, issuer: config.publicUrl, audience: API_AUDIENCE, ...(config.oidc ? { oidc: config.oidc } : {}) };
+  return { signingKey, issuer: config.issuer, audience: API_AUDIENCE, ...(config.oidc ? { oidc: config.oidc } : {}) };
 }

@@ -17,7 +17,7 @@ environment:
   METALFLEET_DATA_DIR        embedded data and keys (default ./.metalfleet)
   METALFLEET_SECRET_KEY      32 bytes, base64: encrypts peer passwords (required with DATABASE_URL)
   METALFLEET_SIGNING_KEY     private Ed25519 JWK: signs tokens and configs (required with DATABASE_URL)
-  METALFLEET_PUBLIC_URL      the URL clients use (token issuer; default http://HOST:PORT)
+  METALFLEET_PUBLIC_URL      the URL clients and agents use (also the token issuer; default http://HOST:PORT)
   METALFLEET_OIDC_ISSUER, METALFLEET_OIDC_AUDIENCE, METALFLEET_OIDC_JWKS_URL
   METALFLEET_OIDC_ROLE_CLAIM, METALFLEET_OIDC_TENANT_CLAIM   optional external identity provider
 `;

@@ -5,7 +5,7 @@
 // - metallb-frr-k8s: supplementary FRRConfigurations for what MetalLB 0.16 drops in this mode
 //   (`sourceaddress`, `localASN`), and `allow-reserved-ranges` through `raw.rawConfig`.
 // Passwords go into `kubernetes.io/basic-auth` Secrets referenced by `passwordSecret`.
-import type { ClusterIntent, Peer } from './model.ts';
+import type { BfdProfile, ClusterIntent, Peer } from './model.ts';
 import type { LabelSelector } from './policy.ts';
 import { formatDuration, parseCidr, parseCommunity, parseIp } from './grammar.ts';
 import { effectiveTimers, needsAllowReservedRanges } from './validate.ts';
@@ -42,6 +42,19 @@ function compact<T extends Record<string, unknown>>(fields: T): Partial<T> {
 
 const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
 const seconds = (s: number | undefined) => (s === undefined ? undefined : formatDuration(s));
+
+/** A BFD profile's settings, as MetalLB's BFDProfile spec and frr-k8s's bfdProfiles both spell them. */
+function bfdProfileFields(profile: BfdProfile): Record<string, unknown> {
+  return compact({
+    receiveInterval: profile.receiveInterval,
+    transmitInterval: profile.transmitInterval,
+    detectMultiplier: profile.detectMultiplier,
+    echoInterval: profile.echoInterval,
+    echoMode: profile.echoMode || undefined,
+    passiveMode: profile.passiveMode || undefined,
+    minimumTtl: profile.minimumTtl,
+  });
+}
 
 function peerSpec(intent: ClusterIntent, peer: Peer): Record<string, unknown> {
   return compact({
@@ -97,17 +110,7 @@ export function renderMetallbObjects(intent: ClusterIntent): KubeObject[] {
     objects.push(object(intent, 'metallb.io/v1beta2', 'BGPPeer', peer.name, { spec: peerSpec(intent, peer) }));
   }
   for (const profile of byName(intent.bfdProfiles)) {
-    objects.push(object(intent, 'metallb.io/v1beta1', 'BFDProfile', profile.name, {
-      spec: compact({
-        receiveInterval: profile.receiveInterval,
-        transmitInterval: profile.transmitInterval,
-        detectMultiplier: profile.detectMultiplier,
-        echoInterval: profile.echoInterval,
-        echoMode: profile.echoMode || undefined,
-        passiveMode: profile.passiveMode || undefined,
-        minimumTtl: profile.minimumTtl,
-      }),
-    }));
+    objects.push(object(intent, 'metallb.io/v1beta1', 'BFDProfile', profile.name, { spec: bfdProfileFields(profile) }));
   }
   if (intent.communities.length > 0) {
     objects.push(object(intent, 'metallb.io/v1beta1', 'Community', 'metalfleet', {
@@ -196,16 +199,7 @@ function renderFrrK8sSupplement(intent: ClusterIntent, reserved: boolean): KubeO
     });
     const bgp = compact({
       routers: [router],
-      bfdProfiles: profile ? [compact({
-        name: profile.name,
-        receiveInterval: profile.receiveInterval,
-        transmitInterval: profile.transmitInterval,
-        detectMultiplier: profile.detectMultiplier,
-        echoInterval: profile.echoInterval,
-        echoMode: profile.echoMode || undefined,
-        passiveMode: profile.passiveMode || undefined,
-        minimumTtl: profile.minimumTtl,
-      })] : undefined,
+      bfdProfiles: profile ? [{ name: profile.name, ...bfdProfileFields(profile) }] : undefined,
     });
     // An FRRConfiguration has one node selector; a peer's list of selectors is an OR.
     const selectors: LabelSelector[] = peer.nodeSelectors.length > 0 ? peer.nodeSelectors : [{}];

@@ -13,7 +13,7 @@ const needsServer = onRealPostgres ? false : 'needs a PostgreSQL server: set DAT
 test('serve on a fresh data dir: embedded database migrated, health and readiness answer, restart reuses it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'metalfleet-serve-'));
   try {
-    const env = { METALFLEET_DATA_DIR: dataDir, DATABASE_URL: '', METALFLEET_SECRET_KEY: '', METALFLEET_SIGNING_KEY: '', METALFLEET_PUBLIC_URL: 'http://metalfleet.test' };
+    const env = { METALFLEET_DATA_DIR: dataDir, DATABASE_URL: '', METALFLEET_SECRET_KEY: '', METALFLEET_SIGNING_KEY: '', METALFLEET_PUBLIC_URL: '' };
     const server = await startServer(env);
     try {
       const health = await fetch(`${server.url}/healthz`);
@@ -35,7 +35,8 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
       assert.equal(readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), printed);
       const tenants = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${printed}` } });
       assert.equal(tenants.status, 200);
-      const minted = await runMetalfleet(['token', 'create', '--role', 'tenant-viewer', '--tenant', 'acme', '--ttl', '5m'], env);
+      // Minted from another shell, where PORT differs: the token still verifies.
+      const minted = await runMetalfleet(['token', 'create', '--role', 'tenant-viewer', '--tenant', 'acme', '--ttl', '5m'], { ...env, PORT: '9999' });
       assert.equal(minted.code, 0, minted.stderr);
       const asViewer = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
       assert.equal(asViewer.status, 200);
