@@ -11,6 +11,9 @@ import { pgErrorInfo } from '../db/client.ts';
 import { findTenantBySlug } from '../db/queries/tenants.ts';
 import { withPlatform } from '../db/tenant.ts';
 import { TokenVerifier } from './auth.ts';
+import { AgentVerifier } from './agent-auth.ts';
+import { registerAgentRoutes } from './routes/agent.ts';
+import { registerClusterOpsRoutes } from './routes/cluster-ops.ts';
 import { now, type AppDeps, type AppEnv, type Ctx } from './context.ts';
 import { ApiError, httpExceptionToApiError, invalidRequest, mapDbError, notFound, problemResponse, zodIssuesToFieldErrors } from './errors.ts';
 import { errorResponses, jsonContent } from './openapi.ts';
@@ -35,6 +38,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   const verifier = new TokenVerifier(deps.auth);
+  const agentVerifier = new AgentVerifier(deps.db, deps.publicUrl);
 
   // Server-issued request ids only: a client-supplied X-Request-Id is not trusted.
   app.use(requestId({ generator: () => crypto.randomUUID(), headerName: '' }));
@@ -44,7 +48,9 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/v1/*', bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => { throw httpExceptionToApiError(413); } }));
 
+  // People's tokens everywhere under /v1 but the agent protocol, which agents sign themselves.
   app.use('/v1/*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/agent/')) return next();
     c.set('principal', await verifier.verify(c.req.header('authorization'), now(deps)));
     await next();
   });
@@ -64,6 +70,10 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/tenants/:tenant', resolveTenant);
   app.use('/v1/tenants/:tenant/*', resolveTenant);
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agentAssertion', {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    description: 'An assertion the agent signs with its own Ed25519 key: iss = sub = agent id, aud = the public URL, exp at most 5 minutes after iat, jti',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
     description: 'A token from `metalfleet token create` (or the bootstrap token printed on first start), or from the configured OIDC provider',
@@ -106,6 +116,8 @@ export function createApp(deps: AppDeps) {
   registerBfdProfileRoutes(app, deps);
   registerCommunityRoutes(app, deps);
   registerAdvertisementRoutes(app, deps);
+  registerClusterOpsRoutes(app, deps, agentVerifier);
+  registerAgentRoutes(app, deps, agentVerifier);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

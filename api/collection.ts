@@ -5,9 +5,10 @@
 // audit events in the same transaction, and problem+json errors.
 import { createRoute, z } from '@hono/zod-openapi';
 import { withTenant, type Tx } from '../db/tenant.ts';
+import { renderClusters, type ClusterFilter } from './rendering.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import type { App, AppDeps, Ctx, WriteContext } from './context.ts';
-import { tenantWriterOnly, writeContext } from './context.ts';
+import { renderDeps, tenantWriterOnly, writeContext } from './context.ts';
 import { ApiError, notFound } from './errors.ts';
 import { checkIfMatch, decodeCursor, encodeCursor, etagOf, mergePatch, pageLimit } from './http.ts';
 import { errorResponses, jsonContent, mergePatchContent, NameParam, PageQuery, TenantParam } from './openapi.ts';
@@ -34,8 +35,11 @@ export interface CollectionSpec<Input, Rec extends Stored> {
   create(tx: Tx, ctx: WriteContext, body: unknown): Promise<Rec>;
   update(tx: Tx, ctx: WriteContext, current: Rec, input: Input, patch: Record<string, unknown>): Promise<Rec>;
   remove(tx: Tx, ctx: WriteContext, current: Rec): Promise<void>;
-  /** Runs in the write's transaction after every change (write-time rendering hooks in here). */
-  afterWrite?: (tx: Tx, ctx: WriteContext) => Promise<void>;
+  /**
+   * Which clusters a change can affect; they are re-rendered in the write's transaction and the
+   * write is refused if any of them cannot take it. Default: every cluster of the tenant.
+   */
+  affects?: (change: { before?: Rec; after?: Rec }) => ClusterFilter;
 }
 
 /** Validates a value against `schema`, as a 422 with field errors. */
@@ -55,6 +59,10 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
   const location = (c: Ctx, name: string) => `/v1/tenants/${c.get('tenant').slug}/${spec.path}/${encodeURIComponent(name)}`;
   const audit = (tx: Tx, ctx: WriteContext, action: 'create' | 'update' | 'delete', before: unknown, after: unknown, id: string) =>
     recordAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action, resource: spec.resource, resourceId: id, before, after, requestId: ctx.requestId });
+  const rerender = (tx: Tx, ctx: WriteContext, action: string, change: { before?: Rec; after?: Rec }) => renderClusters(tx, renderDeps(deps), {
+    tenantId: ctx.tenantId, filter: spec.affects?.(change) ?? (() => true), refuseOnProblems: true,
+    cause: `${action} ${spec.resource} ${(change.after ?? change.before)!.name} by ${ctx.actor}`,
+  });
 
   app.openapi(createRoute({
     method: 'get', path: base, tags: [spec.tag], summary: `List ${spec.path}`, security: [{ bearer: [] }],
@@ -83,8 +91,9 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
     const created = await scoped(c, async (tx) => {
       const record = await spec.create(tx, ctx, body);
       await audit(tx, ctx, 'create', null, spec.present(record), record.id);
-      await spec.afterWrite?.(tx, ctx);
-      return record;
+      await rerender(tx, ctx, 'create', { after: record });
+      // Rendering can move state the answer shows (a cluster's desired revision): read it back.
+      return (await spec.get(tx, { tenantId: ctx.tenantId, name: record.name }))!;
     });
     const representation = spec.present(created);
     c.header('Location', location(c, created.name));
@@ -133,8 +142,8 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
       const input = parseInput(spec.input, merged);
       const record = await spec.update(tx, ctx, current, input, patch);
       await audit(tx, ctx, 'update', before, spec.present(record), record.id);
-      await spec.afterWrite?.(tx, ctx);
-      return record;
+      await rerender(tx, ctx, 'update', { before: current, after: record });
+      return (await spec.get(tx, { tenantId: ctx.tenantId, name: record.name }))!;
     });
     const representation = spec.present(updated);
     c.header('ETag', etagOf(representation));
@@ -153,7 +162,7 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
       if (!current) throw notFound(`${spec.resource} ${JSON.stringify(name)}`);
       await spec.remove(tx, ctx, current);
       await audit(tx, ctx, 'delete', spec.present(current), null, current.id);
-      await spec.afterWrite?.(tx, ctx);
+      await rerender(tx, ctx, 'delete', { before: current });
     });
     return c.body(null, 204);
   });

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.ts';
 import type { SecretKey } from '../db/secrets.ts';
 import type { TenantRecord } from '../db/queries/tenants.ts';
 import type { AuthConfig, Principal } from './auth.ts';
+import type { AgentPrincipal } from './agent-auth.ts';
 import { forbidden } from './errors.ts';
 
 export interface AppDeps {
@@ -16,12 +17,28 @@ export interface AppDeps {
   /** How long /readyz waits for the database. */
   readyTimeoutMs?: number;
   log?: (entry: Record<string, unknown>) => void;
+  /** The URL agents use: the audience of their assertions. */
+  publicUrl: string;
+  /** What agents are told to poll at (seconds). */
+  pollIntervalSeconds?: number;
+  /** Counters for what must (not) happen: `render`, `poll-read`. */
+  metrics?: { count(name: string, by?: number): void };
 }
+
+export const DEFAULT_POLL_INTERVAL_SECONDS = 30;
+
+/** What write-time rendering needs from the app's dependencies. */
+export const renderDeps = (deps: AppDeps) => ({
+  secretKey: deps.secretKey,
+  signingKey: deps.auth.signingKey,
+  onRender: () => deps.metrics?.count('render'),
+});
 
 export type AppVariables = {
   requestId: string;
   principal: Principal;
   tenant: TenantRecord;
+  agent: AgentPrincipal;
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -17,6 +17,8 @@ export interface NodeConfig {
   /** Issuer of API tokens: METALFLEET_PUBLIC_URL when set, else a constant, never HOST/PORT. */
   issuer: string;
   oidc: OidcConfig | undefined;
+  /** What agents are told to poll at. */
+  pollIntervalSeconds: number;
 }
 
 export const DEFAULT_ISSUER = 'metalfleet';
@@ -39,7 +41,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     // Tokens minted by `metalfleet token create` in another shell (another PORT) must verify.
     issuer: env.METALFLEET_PUBLIC_URL ? env.METALFLEET_PUBLIC_URL.replace(/\/+$/, '') : DEFAULT_ISSUER,
     oidc: readOidc(env),
+    pollIntervalSeconds: readPollInterval(env.METALFLEET_POLL_INTERVAL),
   };
+}
+
+function readPollInterval(text: string | undefined): number {
+  if (!text) return 30;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new ConfigError(`METALFLEET_POLL_INTERVAL must be whole seconds from 1 to 3600, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function readOidc(env: NodeJS.ProcessEnv): OidcConfig | undefined {

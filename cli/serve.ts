@@ -45,7 +45,7 @@ export async function serveCommand(): Promise<void> {
     }
   }
 
-  const app = createApp({ db: database.db, secretKey, auth });
+  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);

@@ -21,6 +21,8 @@ export interface PostgresOptions {
   /** Workers/Hyperdrive: no type fetching round trip. */
   fetchTypes?: boolean;
   applicationName?: string;
+  /** Sees every SQL statement drizzle sends (tests count the queries of a code path). */
+  onQuery?: (sql: string) => void;
 }
 
 export function openPostgres(url: string, opts: PostgresOptions = {}): Database {
@@ -33,7 +35,8 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     onnotice: () => {},
     connection: { application_name: opts.applicationName ?? 'metalfleet' },
   });
-  return { db: drizzlePostgres({ client, schema }) as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+  const logger = opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined;
+  return { db: drizzlePostgres({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
 }
 
 /** Rows of a `db.execute()` result, whichever driver produced it. */

@@ -5,8 +5,9 @@ import * as schema from './schema.ts';
 import type { Database, Db } from './client.ts';
 
 /** `dataDir` undefined → in memory (tests). */
-export async function openPglite(dataDir?: string): Promise<Database> {
+export async function openPglite(dataDir?: string, opts: { onQuery?: (sql: string) => void } = {}): Promise<Database> {
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   await client.waitReady;
-  return { db: drizzle({ client, schema }) as unknown as Db, kind: 'pglite', close: () => client.close() };
+  const logger = opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined;
+  return { db: drizzle({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db, kind: 'pglite', close: () => client.close() };
 }

@@ -10,6 +10,7 @@ import {
   text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import type { Backend, LabelSelector, Labels, TenantPolicy } from '../render/policy.ts';
+import type { Capabilities } from '../render/model.ts';
 
 /** Tenant scope: sees the rows of the tenant named by `metalfleet.tenant_id`. */
 export const appRole = pgRole('metalfleet_app').existing();
@@ -20,12 +21,15 @@ export const agentRole = pgRole('metalfleet_agent').existing();
 
 export const TENANT_SETTING = 'metalfleet.tenant_id';
 export const CLUSTER_SETTING = 'metalfleet.cluster_id';
+/** Enrollment: the SHA-256 of the token an unauthenticated agent presents; it sees that token only. */
+export const ENROLLMENT_SETTING = 'metalfleet.enrollment_token_sha256';
 
 // current_setting(..., true) reads '' (not NULL) once the GUC exists in a session; nullif makes
 // "no tenant set" match nothing instead of failing the uuid cast.
 const currentTenant = sql.raw(`nullif(current_setting('${TENANT_SETTING}', true), '')::uuid`);
 const currentCluster = sql.raw(`nullif(current_setting('${CLUSTER_SETTING}', true), '')::uuid`);
 const tenantMatch = sql`tenant_id = ${currentTenant}`;
+const enrollmentMatch = sql.raw(`token_sha256 = nullif(current_setting('${ENROLLMENT_SETTING}', true), '')`);
 const clusterMatch = (column: string) => sql`${sql.raw(column)} = ${currentCluster}`;
 
 const timestamps = {
@@ -85,12 +89,8 @@ export const tenantPolicies = pgTable('tenant_policies', {
   ...timestamps,
 }, () => [...isolationPolicies('tenant_policies')]).enableRLS();
 
-export interface ClusterCapabilities {
-  frrVersion?: string;
-  metallbVersion?: string;
-  nodes?: string[];
-  agentVersion?: string;
-}
+/** What an agent reports about its cluster (FRR and MetalLB versions, nodes with their labels). */
+export type ClusterCapabilities = Capabilities;
 
 export const clusters = pgTable('clusters', {
   id: id(),
@@ -104,6 +104,8 @@ export const clusters = pgTable('clusters', {
   appliedRevision: integer('applied_revision'),
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
   lastApplyError: text('last_apply_error'),
+  /** Why the last re-render after a reported capability change failed (the desired config stays). */
+  renderProblems: jsonb('render_problems').$type<Array<{ code: string; path: string; message: string; remedy: string }>>(),
   ...timestamps,
 }, (t) => [
   uniqueIndex('clusters_tenant_name_uq').on(t.tenantId, t.name),
@@ -296,6 +298,10 @@ export const enrollmentTokens = pgTable('enrollment_tokens', {
   index('enrollment_tokens_cluster_idx').on(t.clusterId),
   check('enrollment_tokens_sha256_check', sql`${t.tokenSha256} ~ '^[0-9a-f]{64}$'`),
   ...isolationPolicies('enrollment_tokens'),
+  // An enrolling agent is not authenticated yet: it sees (and may consume) exactly the token whose
+  // hash it set, and nothing else.
+  pgPolicy('enrollment_tokens_agent_read', { for: 'select', to: agentRole, using: enrollmentMatch }),
+  pgPolicy('enrollment_tokens_agent_consume', { for: 'update', to: agentRole, using: enrollmentMatch, withCheck: enrollmentMatch }),
 ]).enableRLS();
 
 /** An enrolled agent and its own Ed25519 public key (plus the previous one during rotation). */
@@ -327,6 +333,8 @@ export const configRevisions = pgTable('config_revisions', {
   backend: text('backend').$type<Backend>().notNull(),
   content: text('content').notNull(),
   sha256: text('sha256').notNull(),
+  /** Compact JWS over the sha256 by the server key, made when the revision is stored. */
+  signature: text('signature').notNull(),
   cause: text('cause').notNull(),
   createdAt: timestamps.createdAt,
 }, (t) => [

@@ -3,7 +3,7 @@
 // row-level-security policies in db/schema.ts decide what the query can see. A query that forgets
 // its WHERE clause still sees only its scope's rows.
 import { sql } from 'drizzle-orm';
-import { CLUSTER_SETTING, TENANT_SETTING } from './schema.ts';
+import { CLUSTER_SETTING, ENROLLMENT_SETTING, TENANT_SETTING } from './schema.ts';
 import type { Db } from './client.ts';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -43,4 +43,17 @@ export async function withPlatform<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promi
 /** The agent scope: sees only `clusterId`'s cluster, revisions, agents and session rows. */
 export async function withAgent<T>(db: Db, clusterId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inScope(db, 'metalfleet_agent', { [CLUSTER_SETTING]: requireUuid('clusterId', clusterId) }, fn);
+}
+
+/**
+ * The enrollment scope: an agent that is not authenticated yet, holding a token. It sees (and
+ * may consume) only the enrollment token whose SHA-256 it presents; once the token names a
+ * cluster, `enterCluster` narrows the same transaction to that cluster's agent scope.
+ */
+export async function withEnrollment<T>(db: Db, tokenSha256: string, fn: (tx: Tx, enterCluster: (clusterId: string) => Promise<void>) => Promise<T>): Promise<T> {
+  if (!/^[0-9a-f]{64}$/.test(tokenSha256)) throw new TypeError('tokenSha256 must be 64 hex characters');
+  return inScope(db, 'metalfleet_agent', { [ENROLLMENT_SETTING]: tokenSha256 }, (tx) =>
+    fn(tx, async (clusterId) => {
+      await tx.execute(sql`select set_config(${CLUSTER_SETTING}, ${requireUuid('clusterId', clusterId)}, true)`);
+    }));
 }

@@ -29,7 +29,7 @@ export default {
     auth ??= importSigningKey(env.METALFLEET_SIGNING_KEY).then((signingKey) => ({ signingKey, issuer: env.METALFLEET_PUBLIC_URL, audience: API_AUDIENCE }));
     const database = openPostgres(env.HYPERDRIVE.connectionString, { max: 5, fetchTypes: false, applicationName: 'metalfleet-worker' });
     try {
-      const app = createApp({ db: database.db, secretKey: await secretKey, auth: await auth });
+      const app = createApp({ db: database.db, secretKey: await secretKey, auth: await auth, publicUrl: env.METALFLEET_PUBLIC_URL });
       return await app.fetch(request, env, ctx as never);
     } finally {
       ctx.waitUntil(database.close());

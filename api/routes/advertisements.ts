@@ -11,7 +11,7 @@ import type { Tx } from '../../db/tenant.ts';
 import { advertisementProblems, type Problem } from '../../render/validate.ts';
 import type { App, AppDeps, WriteContext } from '../context.ts';
 import { parseInput, registerCollection } from '../collection.ts';
-import { defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
+import { affectedBySelectors, defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
 
 const advertisementFields = {
   name: ResourceName,
@@ -53,6 +53,7 @@ export function registerAdvertisementRoutes(app: App, deps: AppDeps) {
     input: AdvertisementInputSchema as unknown as z.ZodType<AdvertisementFields>, output: AdvertisementSchema,
     present: ({ id: _id, ...rest }) => rest as unknown as Record<string, unknown>,
     writable: ({ id: _id, createdAt: _c, updatedAt: _u, ...rest }) => rest as unknown as Record<string, unknown>,
+    affects: affectedBySelectors,
     list: listAdvertisements,
     get: getAdvertisement,
     async create(tx, ctx, body) {

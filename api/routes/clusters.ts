@@ -20,6 +20,8 @@ export const ClusterSchema = z.object({
     .openapi({ description: 'What the agent reported (FRR and MetalLB versions, nodes)' }),
   desiredRevision: z.number().int(), appliedRevision: z.number().int().nullable(),
   lastSeenAt: Timestamp.nullable(), lastApplyError: z.string().nullable(),
+  renderProblems: z.array(z.object({ code: z.string(), path: z.string(), message: z.string(), remedy: z.string() })).nullable()
+    .openapi({ description: 'Why the config could not follow the capabilities the agent last reported (the previous config stays)' }),
   createdAt: Timestamp, updatedAt: Timestamp,
 }).openapi('Cluster');
 
@@ -31,6 +33,8 @@ export function registerClusterRoutes(app: App, deps: AppDeps) {
     input: ClusterInputSchema as unknown as z.ZodType<ClusterInput>, output: ClusterSchema,
     present,
     writable: (r) => ({ name: r.name, backend: r.backend, namespace: r.namespace, labels: r.labels }),
+    // A cluster's own writes affect only it (a deleted cluster needs nothing rendered).
+    affects: ({ after }) => (cluster) => cluster.id === after?.id,
     list: listClusters,
     get: getCluster,
     async create(tx, ctx, body) {

@@ -9,7 +9,7 @@ import { formatDuration, GrammarError, parseDurationMs, parseIp } from '../../re
 import { peerProblems, type Problem } from '../../render/validate.ts';
 import type { App, AppDeps, WriteContext } from '../context.ts';
 import { parseInput, registerCollection } from '../collection.ts';
-import { defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
+import { affectedBySelectors, defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
 
 const Duration = z.string().max(32).openapi({ description: 'Go duration in whole seconds, as MetalLB writes it', example: '90s' });
 
@@ -118,6 +118,7 @@ export function registerPeerRoutes(app: App, deps: AppDeps) {
       const { passwordSet: _p, createdAt: _c, updatedAt: _u, ...rest } = present(record);
       return rest;
     },
+    affects: affectedBySelectors,
     list: listPeers,
     get: getPeer,
     async create(tx, ctx, body) {

@@ -12,7 +12,7 @@ import type { Problem } from '../../render/validate.ts';
 import type { App, AppDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { parseInput, registerCollection } from '../collection.ts';
-import { defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
+import { affectedBySelectors, defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
 
 const ServiceAllocation = z.strictObject({
   priority: z.number().int().optional(),
@@ -76,6 +76,7 @@ export function registerPoolRoutes(app: App, deps: AppDeps) {
     input: PoolInputSchema as unknown as z.ZodType<PoolInput>, createInput: PoolCreateSchema, output: PoolSchema,
     present,
     writable: ({ id: _id, createdAt: _c, updatedAt: _u, ...rest }) => rest as unknown as Record<string, unknown>,
+    affects: affectedBySelectors,
     list: listPools,
     get: getPool,
     async create(tx, ctx, body) {

@@ -1,6 +1,7 @@
 // Schemas and checks several resources share.
 import { z } from '@hono/zod-openapi';
-import { LabelSelector as DomainLabelSelector } from '../../render/policy.ts';
+import { LabelSelector as DomainLabelSelector, selectorMatches, type LabelSelector as Selector } from '../../render/policy.ts';
+import type { ClusterRecord } from '../../db/queries/clusters.ts';
 import type { Problem } from '../../render/validate.ts';
 import { invalidRequest, problemsToFieldErrors } from '../errors.ts';
 
@@ -19,4 +20,10 @@ export function refuse(problems: Problem[]): void {
 /** Drops undefined fields (the stored form carries only what is set). */
 export function defined<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** An object with a cluster selector affects the clusters it selected before and after a change. */
+export function affectedBySelectors(change: { before?: { clusterSelector?: Selector }; after?: { clusterSelector?: Selector } }) {
+  const selectors = [change.before, change.after].filter((r) => r !== undefined).map((r) => r!.clusterSelector ?? null);
+  return (cluster: ClusterRecord) => selectors.some((s) => selectorMatches(s, cluster.labels));
 }

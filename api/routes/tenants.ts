@@ -10,7 +10,8 @@ import { GrammarError, parseCidr } from '../../render/grammar.ts';
 import { TenantPolicy } from '../../render/policy.ts';
 import { parseInput } from '../collection.ts';
 import type { App, AppDeps, Ctx } from '../context.ts';
-import { platformAdminOnly } from '../context.ts';
+import { platformAdminOnly, renderDeps } from '../context.ts';
+import { renderClusters } from '../rendering.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { checkIfMatch, decodeCursor, encodeCursor, etagOf, mergePatch, pageLimit } from '../http.ts';
 import { errorResponses, jsonContent, mergePatchContent, PageQuery, SLUG, TenantParam } from '../openapi.ts';
@@ -214,6 +215,8 @@ export function registerTenantRoutes(app: App, deps: AppDeps) {
       if (ifMatch) checkIfMatch(ifMatch, etagOf(before));
       await putPolicy(tx, { tenantId, policy });
       await recordAudit(tx, { tenantId, actor: c.get('principal').sub, action: 'replace', resource: 'policy', resourceId: null, before, after: policy, requestId: c.get('requestId') });
+      // The policy is part of every cluster's intent: a policy that existing intent breaks is refused.
+      await renderClusters(tx, renderDeps(deps), { tenantId, filter: () => true, refuseOnProblems: true, cause: `replace policy by ${c.get('principal').sub}` });
     });
     c.header('ETag', etagOf(policy));
     return c.json(policy, 200);

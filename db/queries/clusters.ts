@@ -12,6 +12,7 @@ export interface ClusterRecord extends ClusterInput {
   appliedRevision: number | null;
   lastSeenAt: Date | null;
   lastApplyError: string | null;
+  renderProblems: Array<{ code: string; path: string; message: string; remedy: string }> | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,7 +20,7 @@ export interface ClusterRecord extends ClusterInput {
 const columns = {
   id: clusters.id, name: clusters.name, backend: clusters.backend, namespace: clusters.namespace, labels: clusters.labels,
   capabilities: clusters.capabilities, desiredRevision: clusters.desiredRevision, appliedRevision: clusters.appliedRevision,
-  lastSeenAt: clusters.lastSeenAt, lastApplyError: clusters.lastApplyError, createdAt: clusters.createdAt, updatedAt: clusters.updatedAt,
+  lastSeenAt: clusters.lastSeenAt, lastApplyError: clusters.lastApplyError, renderProblems: clusters.renderProblems, createdAt: clusters.createdAt, updatedAt: clusters.updatedAt,
 };
 
 export function listClusters(tx: Tx, { tenantId, ...page }: { tenantId: string } & Page): Promise<ClusterRecord[]> {

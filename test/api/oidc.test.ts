@@ -28,7 +28,7 @@ before(async () => {
   const port = (server.address() as AddressInfo).port;
   database = await openTestDatabase();
   app = createApp({
-    db: database.db, secretKey: await importSecretKey(generateSecretKeyText()), log: () => {},
+    db: database.db, secretKey: await importSecretKey(generateSecretKeyText()), log: () => {}, publicUrl: 'http://metalfleet.test',
     auth: {
       signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE,
       oidc: { issuer: ISSUER, audience: 'metalfleet-prod', jwksUrl: `http://127.0.0.1:${port}/jwks`, roleClaim: 'mf_role', tenantClaim: 'mf_tenant' },

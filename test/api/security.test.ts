@@ -45,6 +45,7 @@ async function concrete(path: string, slug: string, token: string): Promise<stri
   let url = path.replace('{tenant}', slug);
   const collection = /\/v1\/tenants\/[^/]+\/([^/]+)\/\{name\}/.exec(path)?.[1];
   if (collection) url = url.replace('{name}', OBJECTS[collection]!);
+  url = url.replace('{revision}', '1').replace('{token}', crypto.randomUUID()).replace('{agent}', crypto.randomUUID());
   if (url.includes('{grant}')) {
     const grants = await h.call('GET', `/v1/tenants/${slug}/grants`, { token });
     url = url.replace('{grant}', grants.body.items[0].id);

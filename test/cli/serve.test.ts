@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, onRealPostgres } from '../helpers/db.ts';
+import { journal } from '../../db/migrate.ts';
 import { runMetalfleet, startServer } from '../helpers/process.ts';
 
 
@@ -84,12 +85,13 @@ test('serve refuses a database whose migrations are behind; migrate brings it up
   try {
     const refused = await runMetalfleet(['serve'], { ...env, PORT: '0' });
     assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /3 migration\(s\) behind/);
+    const tags = journal().map((e) => e.tag);
+    assert.match(refused.stderr, new RegExp(`${tags.length} migration\\(s\\) behind`));
     assert.match(refused.stderr, /run `metalfleet migrate` \(npm run migrate\)/);
 
     const migrated = await runMetalfleet(['migrate'], env);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /applied 0000_roles, 0001_schema, 0002_isolation/);
+    assert.ok(migrated.stdout.includes(`applied ${tags.join(', ')}`), migrated.stdout);
     const again = await runMetalfleet(['migrate'], env);
     assert.match(again.stdout, /is up to date/);
 

@@ -3,12 +3,19 @@ import { createApp } from '../../api/app.ts';
 import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken, type AuthConfig, type Principal } from '../../api/auth.ts';
 import { generateSecretKeyText, importSecretKey, type SecretKey } from '../../db/secrets.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
+import { AgentClient } from '../../agents/client.ts';
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
   database: TestDatabase;
   auth: AuthConfig;
   secretKey: SecretKey;
+  /** How often things happened: `render`, `poll-read`. */
+  metrics: Map<string, number>;
+  /** Every SQL statement the app sent, in order (drizzle's logger). */
+  queries: string[];
+  /** An agent client talking to this app in-process. */
+  agentClient(): AgentClient;
   token(principal: Principal, ttlSeconds?: number): Promise<string>;
   call(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse>;
   close(): Promise<void>;
@@ -21,13 +28,30 @@ export interface ApiResponse {
   text: string;
 }
 
+export const PUBLIC_URL = 'http://metalfleet.test';
+
+/** A fetch that hands requests for PUBLIC_URL to the app itself. */
+export function inProcessFetch(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    const { signal: _signal, ...rest } = init ?? {};
+    return app.request(url.replace(PUBLIC_URL, ''), rest);
+  }) as typeof fetch;
+}
+
 export async function startHarness(opts: { database?: TestDatabase } = {}): Promise<Harness> {
-  const database = opts.database ?? await openTestDatabase();
+  const queries: string[] = [];
+  const database = opts.database ?? await openTestDatabase({ onQuery: (q) => queries.push(q) });
   const auth: AuthConfig = { signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE };
   const secretKey = await importSecretKey(generateSecretKeyText());
-  const app = createApp({ db: database.db, secretKey, auth, log: () => {} });
+  const metrics = new Map<string, number>();
+  const app = createApp({
+    db: database.db, secretKey, auth, log: () => {}, publicUrl: PUBLIC_URL, pollIntervalSeconds: 30,
+    metrics: { count: (name, by = 1) => metrics.set(name, (metrics.get(name) ?? 0) + by) },
+  });
   return {
-    app, database, auth, secretKey,
+    app, database, auth, secretKey, metrics, queries,
+    agentClient: () => new AgentClient({ baseUrl: PUBLIC_URL, fetch: inProcessFetch(app) }),
     token: (principal, ttl = 3600) => mintToken(auth, principal, ttl),
     async call(method, path, { token, body, headers, raw } = {}) {
       const res = await app.request(path, {

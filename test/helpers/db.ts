@@ -38,11 +38,11 @@ export async function createScratchDatabase(prefix = 'mf_test'): Promise<{ url: 
   };
 }
 
-export async function openTestDatabase(opts: { migrated?: boolean; max?: number } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(opts: { migrated?: boolean; max?: number; onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   let database: TestDatabase;
   if (onRealPostgres) {
     const scratch = await createScratchDatabase();
-    const opened = openPostgres(scratch.url, { max: opts.max ?? 10 });
+    const opened = openPostgres(scratch.url, { max: opts.max ?? 10, ...(opts.onQuery ? { onQuery: opts.onQuery } : {}) });
     database = {
       ...opened,
       url: scratch.url,
@@ -52,7 +52,7 @@ export async function openTestDatabase(opts: { migrated?: boolean; max?: number 
       },
     };
   } else {
-    database = await openPglite();
+    database = await openPglite(undefined, opts.onQuery ? { onQuery: opts.onQuery } : {});
   }
   if (opts.migrated ?? true) await migrate(database);
   return database;

@@ -48,7 +48,7 @@ export const insertRow: Record<(typeof s.TENANT_OWNED_TABLES)[number], (tx: Tx, 
     tenantId, clusterId: r.clusterId, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: randomHex(16) }, kid: randomHex(16),
   }),
   config_revisions: (tx, tenantId, r, n) => tx.insert(s.configRevisions).values({
-    tenantId, clusterId: r.clusterId, revision: 100 + n, backend: 'frr', content: 'hostname x\n', sha256: randomHex(32), cause: 'test',
+    tenantId, clusterId: r.clusterId, revision: 100 + n, backend: 'frr', content: 'hostname x\n', sha256: randomHex(32), signature: 'test', cause: 'test',
   }),
   session_states: (tx, tenantId, r, n) => tx.insert(s.sessionStates).values({
     tenantId, clusterId: r.clusterId, node: `node-${n}`, peer: '10.0.0.1', bgpState: 'Established',

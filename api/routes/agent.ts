@@ -1,0 +1,167 @@
+// The agent protocol: enroll once with a single-use token, then poll the config with ETag/304
+// and report status, every request signed by the agent's own key.
+import { createRoute, z } from '@hono/zod-openapi';
+import { calculateJwkThumbprint } from 'jose';
+import { and, eq } from 'drizzle-orm';
+import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
+import { getRevision } from '../../db/queries/revisions.ts';
+import { clusters, configRevisions } from '../../db/schema.ts';
+import { openSecret } from '../../db/secrets.ts';
+import { withAgent, withEnrollment, withTenant } from '../../db/tenant.ts';
+import { Capabilities } from '../../render/model.ts';
+import { sha256Hex } from '../../render/index.ts';
+import type { AgentVerifier } from '../agent-auth.ts';
+import { DEFAULT_POLL_INTERVAL_SECONDS, now, renderDeps, type App, type AppDeps } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { errorResponses, jsonContent } from '../openapi.ts';
+import { renderClusters, revisionContext } from '../rendering.ts';
+
+export const PublicJwk = z.strictObject({
+  kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url Ed25519 public key'),
+  kid: z.string().max(128).optional(), alg: z.literal('EdDSA').optional(), use: z.literal('sig').optional(),
+}).openapi('AgentPublicJwk', { description: 'The agent\'s Ed25519 public key (never a private key: no "d")' });
+
+const EnrollInput = z.strictObject({
+  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an enrollment token (43 base64url characters)'),
+  publicKeyJwk: PublicJwk,
+  agentVersion: z.string().max(64).optional(),
+  capabilities: Capabilities.optional(),
+}).openapi('EnrollInput');
+const EnrollOutput = z.object({ agentId: z.string(), clusterId: z.string(), pollIntervalSeconds: z.number().int() }).openapi('Enrollment');
+
+const ConfigOutput = z.object({
+  revision: z.number().int(), backend: z.string(),
+  content: z.string().openapi({ description: 'frr.conf (backend frr) or a multi-document YAML stream of Kubernetes objects' }),
+  sha256: z.string(), signature: z.string().openapi({ description: 'Compact JWS (EdDSA) over the sha256, by the key at /.well-known/jwks.json' }),
+}).openapi('AgentConfig');
+
+const Session = z.strictObject({
+  node: z.string().min(1).max(253), peer: z.string().min(1).max(128), vrf: z.string().max(64).default(''),
+  bgpState: z.string().min(1).max(64), bfdState: z.string().max(64).nullable().default(null),
+  uptimeSeconds: z.number().int().min(0).nullable().default(null),
+  prefixesReceived: z.number().int().min(0).nullable().default(null), prefixesSent: z.number().int().min(0).nullable().default(null),
+  lastResetReason: z.string().max(256).nullable().default(null),
+});
+const StatusInput = z.strictObject({
+  appliedRevision: z.number().int().min(0).nullable(),
+  applyError: z.string().max(8192).nullable().optional(),
+  agentVersion: z.string().max(64).optional(),
+  capabilities: Capabilities.optional(),
+  sessions: z.array(Session).max(10_000).default([]),
+}).openapi('AgentStatus');
+
+const KeyInput = z.strictObject({ publicKeyJwk: PublicJwk }).openapi('AgentKeyRotation');
+const KEY_ROTATION_GRACE_MS = 10 * 60_000;
+
+/** The ETag of a config revision: revision number and the start of its sha256. */
+export const configEtag = (revision: number, sha256: string) => `"r${revision}-${sha256.slice(0, 16)}"`;
+
+export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVerifier) {
+  const pollInterval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;
+  const rerenderCluster = async (tenantId: string, clusterId: string, cause: string) => {
+    const outcome = await withTenant(deps.db, tenantId, async (tx) => {
+      const result = await renderClusters(tx, renderDeps(deps), { tenantId, filter: (c) => c.id === clusterId, cause, refuseOnProblems: false });
+      // A report cannot be refused: a cluster its own capabilities break keeps its config, and
+      // says why in its status.
+      await setRenderProblems(tx, { clusterId, problems: result.failed[0]?.problems ?? null });
+      return result;
+    });
+    return outcome;
+  };
+
+  app.openapi(createRoute({
+    method: 'post', path: '/v1/agent/enroll', tags: ['Agent protocol'], summary: 'Enroll an agent with a single-use token and its own public key',
+    request: { body: { required: true, content: jsonContent(EnrollInput) } },
+    responses: { 200: { description: 'Enrolled', content: jsonContent(EnrollOutput) }, ...errorResponses(401, 409, 422) },
+  }), async (c) => {
+    const input = c.req.valid('json');
+    const { x, kty, crv } = input.publicKeyJwk;
+    const publicJwk = { kty, crv, x };
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const enrolled = await withEnrollment(deps.db, sha256Hex(input.token), async (tx, enterCluster) => {
+      const consumed = await consumeEnrollmentToken(tx, { tokenSha256: sha256Hex(input.token) });
+      if (!consumed) return undefined;
+      await enterCluster(consumed.clusterId);
+      const agent = await insertAgent(tx, { tenantId: consumed.tenantId, clusterId: consumed.clusterId, publicJwk, kid, agentVersion: input.agentVersion ?? null });
+      const caps = input.capabilities
+        ? await recordStatus(tx, { agentId: agent.id, clusterId: consumed.clusterId, appliedRevision: null, applyError: null, agentVersion: input.agentVersion ?? null, capabilities: input.capabilities, sessions: [] })
+        : undefined;
+      return { agent, ...consumed, capabilitiesChanged: caps?.capabilitiesChanged ?? false };
+    });
+    // Reuse, expiry, revocation and a lost race all look the same from outside.
+    if (!enrolled) throw new ApiError(401, 'enrollment-refused', 'Enrollment refused', 'the enrollment token is unknown, used, expired or revoked');
+    if (enrolled.capabilitiesChanged) await rerenderCluster(enrolled.tenantId, enrolled.clusterId, `capabilities reported by agent ${enrolled.agent.id}`);
+    return c.json({ agentId: enrolled.agent.id, clusterId: enrolled.clusterId, pollIntervalSeconds: pollInterval }, 200);
+  });
+
+  app.use('/v1/agent/*', async (c, next) => {
+    if (c.req.path === '/v1/agent/enroll') return next();
+    c.set('agent', await verifier.verify(c.req.header('authorization'), now(deps)));
+    return next();
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/v1/agent/config', tags: ['Agent protocol'], summary: 'The desired config (304 when If-None-Match matches)',
+    security: [{ agentAssertion: [] }],
+    request: { headers: z.object({ 'if-none-match': z.string().optional() }) },
+    responses: {
+      200: { description: 'The desired config, signed', headers: { ETag: { schema: { type: 'string' } }, 'Metalfleet-Poll-Interval': { schema: { type: 'integer' } } }, content: jsonContent(ConfigOutput) },
+      304: { description: 'Unchanged since the ETag given' },
+      ...errorResponses(401, 404),
+    },
+  }), async (c) => {
+    const { clusterId } = c.get('agent');
+    c.header('Metalfleet-Poll-Interval', String(pollInterval));
+    // One indexed read answers a matching If-None-Match; nothing is rendered here, ever.
+    deps.metrics?.count('poll-read');
+    const [desired] = await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
+      .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
+      .where(eq(clusters.id, clusterId)));
+    if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
+    const etag = configEtag(desired.revision, desired.sha256);
+    c.header('ETag', etag);
+    const match = c.req.header('if-none-match');
+    if (match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) return c.body(null, 304);
+    const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));
+    const content = await openSecret(deps.secretKey, revision!.content, revisionContext(clusterId));
+    return c.json({ revision: revision!.revision, backend: revision!.backend, content, sha256: revision!.sha256, signature: revision!.signature }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/v1/agent/status', tags: ['Agent protocol'], summary: 'Report the applied revision, apply errors, capabilities and BGP/BFD sessions',
+    security: [{ agentAssertion: [] }],
+    request: { body: { required: true, content: jsonContent(StatusInput) } },
+    responses: { 204: { description: 'Recorded' }, ...errorResponses(401, 413, 422) },
+  }), async (c) => {
+    const agent = c.get('agent');
+    const body = c.req.valid('json');
+    const result = await withAgent(deps.db, agent.clusterId, (tx) => recordStatus(tx, {
+      agentId: agent.agentId, clusterId: agent.clusterId, appliedRevision: body.appliedRevision, applyError: body.applyError ?? null,
+      agentVersion: body.agentVersion ?? null, capabilities: body.capabilities, sessions: body.sessions,
+    }));
+    deps.metrics?.count('session-writes', result.sessionWrites);
+    // A capability change (say FRR 8.4 → 9.1) can change what the cluster's config must be.
+    if (result.capabilitiesChanged) await rerenderCluster(agent.tenantId, agent.clusterId, `capabilities reported by agent ${agent.agentId}`);
+    return c.body(null, 204);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/v1/agent/keys', tags: ['Agent protocol'], summary: 'Rotate the agent key (signed with the current key; the old one stays valid 10 minutes)',
+    security: [{ agentAssertion: [] }],
+    request: { body: { required: true, content: jsonContent(KeyInput) } },
+    responses: { 200: { description: 'Rotated', content: jsonContent(z.object({ kid: z.string(), previousKeyValidUntil: z.string() })) }, ...errorResponses(401, 409, 422) },
+  }), async (c) => {
+    const principal = c.get('agent');
+    const { kty, crv, x } = c.req.valid('json').publicKeyJwk;
+    const publicJwk = { kty, crv, x };
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const graceUntil = new Date(now(deps).getTime() + KEY_ROTATION_GRACE_MS);
+    await withAgent(deps.db, principal.clusterId, async (tx) => {
+      const agent = await findAgent(tx, { agentId: principal.agentId });
+      if (!agent || agent.revokedAt) throw new ApiError(401, 'unauthorized', 'Unauthorized', 'the agent has been revoked');
+      await rotateAgentKey(tx, { agent, publicJwk, kid, graceUntil });
+    });
+    verifier.evict(principal.agentId);
+    return c.json({ kid, previousKeyValidUntil: graceUntil.toISOString() }, 200);
+  });
+}

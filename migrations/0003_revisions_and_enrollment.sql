@@ -1,0 +1,4 @@
+ALTER TABLE "clusters" ADD COLUMN "render_problems" jsonb;--> statement-breakpoint
+ALTER TABLE "config_revisions" ADD COLUMN "signature" text NOT NULL;--> statement-breakpoint
+CREATE POLICY "enrollment_tokens_agent_read" ON "enrollment_tokens" AS PERMISSIVE FOR SELECT TO "metalfleet_agent" USING (token_sha256 = nullif(current_setting('metalfleet.enrollment_token_sha256', true), ''));--> statement-breakpoint
+CREATE POLICY "enrollment_tokens_agent_consume" ON "enrollment_tokens" AS PERMISSIVE FOR UPDATE TO "metalfleet_agent" USING (token_sha256 = nullif(current_setting('metalfleet.enrollment_token_sha256', true), '')) WITH CHECK (token_sha256 = nullif(current_setting('metalfleet.enrollment_token_sha256', true), ''));

@@ -1,0 +1,17 @@
+// Rendered configs carry peer passwords (frr.conf lines, basic-auth Secrets). What people see
+// (revision views, diffs, logs) is redacted; only agents receive the real content.
+import { parseAllDocuments, stringify } from 'yaml';
+import type { Backend } from './policy.ts';
+
+export const REDACTED = '<redacted>';
+
+export function redactConfig(backend: Backend, content: string): string {
+  if (backend === 'frr') return content.replace(/^(\s*neighbor \S+ password )\S+$/gm, `$1${REDACTED}`);
+  return parseAllDocuments(content).map((doc) => {
+    const object = doc.toJS() as { kind?: string; data?: Record<string, string> } | null;
+    if (object?.kind === 'Secret' && object.data) {
+      for (const key of Object.keys(object.data)) object.data[key] = REDACTED;
+    }
+    return `---\n${stringify(object, { lineWidth: 0 })}`;
+  }).join('');
+}
