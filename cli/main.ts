@@ -10,6 +10,8 @@ commands:
             mint an API token (roles: platform-admin, tenant-admin, tenant-viewer)
   keys generate
             print new METALFLEET_SIGNING_KEY and METALFLEET_SECRET_KEY values
+  agent --url URL --mode frr|kubernetes [...]
+            run the agent on a host or in a cluster (metalfleet agent --help)
 
 environment:
   HOST, PORT                 listen address (default 127.0.0.1:8080)
@@ -27,6 +29,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   migrate: async () => (await import('./migrate.ts')).migrateCommand(),
   token: async (args) => (await import('./token.ts')).tokenCommand(args),
   keys: async (args) => (await import('./keys.ts')).keysCommand(args),
+  agent: async (args) => (await import('../agents/main.ts')).agentCommand(args),
 };
 
 export async function main(argv: string[]): Promise<void> {
@@ -44,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await command(argv.slice(1));
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError || (err as Error).name === 'UsageError' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`metalfleet: ${(err as Error).message}\n`);
       process.exitCode = 1;
       return;
