@@ -13,6 +13,8 @@ export interface Database {
   db: Db;
   kind: DatabaseKind;
   close(): Promise<void>;
+  /** LISTEN on a channel (Node drivers); resolves to a function that stops listening. */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 export interface PostgresOptions {
@@ -36,7 +38,15 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     connection: { application_name: opts.applicationName ?? 'metalfleet' },
   });
   const logger = opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined;
-  return { db: drizzlePostgres({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+  return {
+    db: drizzlePostgres({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db,
+    kind: 'postgres',
+    close: () => client.end({ timeout: 5 }),
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload);
+      return unlisten;
+    },
+  };
 }
 
 /** Rows of a `db.execute()` result, whichever driver produced it. */

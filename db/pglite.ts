@@ -9,5 +9,13 @@ export async function openPglite(dataDir?: string, opts: { onQuery?: (sql: strin
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   await client.waitReady;
   const logger = opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined;
-  return { db: drizzle({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db, kind: 'pglite', close: () => client.close() };
+  return {
+    db: drizzle({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db,
+    kind: 'pglite',
+    close: () => client.close(),
+    async listen(channel, onPayload) {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => { await unlisten(); };
+    },
+  };
 }

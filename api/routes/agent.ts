@@ -112,16 +112,23 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
   }), async (c) => {
     const { clusterId } = c.get('agent');
     c.header('Metalfleet-Poll-Interval', String(pollInterval));
-    // One indexed read answers a matching If-None-Match; nothing is rendered here, ever.
+    // A current If-None-Match is answered from the in-memory index (no database at all), or after
+    // one indexed read; nothing is rendered here, ever.
+    const match = c.req.header('if-none-match');
+    const isCurrent = (revision: number, sha256: string) => !!match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(configEtag(revision, sha256));
+    const cached = deps.desiredIndex?.get(clusterId);
+    if (cached && isCurrent(cached.revision, cached.sha256)) {
+      c.header('ETag', configEtag(cached.revision, cached.sha256));
+      return c.body(null, 304);
+    }
     deps.metrics?.count('poll-read');
     const [desired] = await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
       .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
       .where(eq(clusters.id, clusterId)));
     if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
-    const etag = configEtag(desired.revision, desired.sha256);
-    c.header('ETag', etag);
-    const match = c.req.header('if-none-match');
-    if (match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) return c.body(null, 304);
+    deps.desiredIndex?.set(clusterId, desired);
+    c.header('ETag', configEtag(desired.revision, desired.sha256));
+    if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304);
     const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));
     const content = await openSecret(deps.secretKey, revision!.content, revisionContext(clusterId));
     return c.json({ revision: revision!.revision, backend: revision!.backend, content, sha256: revision!.sha256, signature: revision!.signature }, 200);

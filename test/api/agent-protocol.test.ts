@@ -219,7 +219,7 @@ describe('agent assertions', () => {
 });
 
 describe('polling and status', () => {
-  test('200 with a verified, signed config, then 304 that renders nothing and runs one query', async () => {
+  test('200 with a verified, signed config, then 304s that render nothing and read nothing', async () => {
     assert.equal((await post('clusters', { name: 'poller', backend: 'frr', labels: { poll: 'yes' } })).status, 201);
     const agent = await enrolledAgent('poller');
     const first = await agent.fetchConfig();
@@ -229,9 +229,34 @@ describe('polling and status', () => {
 
     const renders = h.metrics.get('render') ?? 0;
     const queriesBefore = h.queries.length;
-    const second = await agent.fetchConfig(first.etag);
-    assert.equal(second.status, 304);
+    for (let i = 0; i < 3; i++) assert.equal((await agent.fetchConfig(first.etag)).status, 304);
     assert.equal(h.metrics.get('render') ?? 0, renders, 'no rendering on the poll path');
+    assert.deepEqual(h.queries.slice(queriesBefore), [], 'a current ETag is answered from memory');
+  });
+
+  test('a change reaches the agent on its next poll: the database announces it to the index', async () => {
+    const agent = await enrolledAgent('poller');
+    const first = await agent.fetchConfig();
+    assert.equal(first.status, 200);
+    assert.equal((await agent.fetchConfig(first.etag)).status, 304);
+    assert.equal((await post('peers', { name: 'poll-tor', myASN: 64512, peerASN: 64513, peerAddress: '10.0.0.77', clusterSelector: { matchLabels: { poll: 'yes' } } })).status, 201);
+    // NOTIFY is delivered after commit; give the listener a moment.
+    for (let i = 0; i < 50 && h.desiredIndex.get(agent.identity!.clusterId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    const next = await agent.fetchConfig(first.etag);
+    assert.equal(next.status, 200);
+    assert.ok(next.status === 200 && next.config.revision === first.config.revision + 1 && next.config.content.includes('10.0.0.77'));
+  });
+
+  test('without an index (as on Workers) a 304 costs exactly one indexed read', async () => {
+    const { createApp } = await import('../../api/app.ts');
+    const { inProcessFetch } = await import('../helpers/api.ts');
+    const agent = await enrolledAgent('poller');
+    const first = await agent.fetchConfig();
+    const bare = createApp({ db: h.database.db, secretKey: h.secretKey, auth: h.auth, publicUrl: PUBLIC_URL, log: () => {} });
+    const client = new AgentClient({ baseUrl: PUBLIC_URL, fetch: inProcessFetch(bare), identity: agent.identity! });
+    await client.fetchConfig(first.etag); // the agent record is now cached by this app's verifier
+    const queriesBefore = h.queries.length;
+    assert.equal((await client.fetchConfig(first.etag)).status, 304);
     const ran = h.queries.slice(queriesBefore).filter((q) => !/^select set_config/.test(q));
     assert.equal(ran.length, 1, ran.join('\n'));
     assert.match(ran[0]!, /^select .* from "clusters" inner join "config_revisions"/);
