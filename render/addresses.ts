@@ -2,20 +2,11 @@
 // Pure arithmetic over parsed CIDRs (BigInt, so IPv4 and IPv6 alike); the database's exclusion
 // constraint still has the last word when two allocations race.
 import ipaddr from 'ipaddr.js';
-import { parseCidr, type Family, type ParsedCidr } from './grammar.ts';
+import { cidrRange as range, parseCidr, type Family } from './grammar.ts';
 
 interface Range { start: bigint; end: bigint }
 
 const bitsOf = (family: Family) => (family === 4 ? 32 : 128);
-
-function toBigInt(bytes: number[]): bigint {
-  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
-}
-
-function range(cidr: ParsedCidr): Range {
-  const start = toBigInt(cidr.network.bytes);
-  return { start, end: start + (1n << BigInt(bitsOf(cidr.family) - cidr.prefixLength)) - 1n };
-}
 
 function cidrText(start: bigint, family: Family, prefixLength: number): string {
   const bytes: number[] = [];

@@ -6,7 +6,7 @@
 // Every value printed here went through render/grammar.ts: addresses and CIDRs are re-printed
 // canonically, identifiers and passwords were checked by validateIntent.
 import type { ClusterIntent, Peer } from './model.ts';
-import { parseCidr, parseIp, type Community, type Family } from './grammar.ts';
+import { cidrSortKey, parseCidr, parseIp, type Community, type Family } from './grammar.ts';
 import { advertisedPeers, advertisedPools, effectiveTimers, needsAllowReservedRanges, resolveCommunity } from './validate.ts';
 
 interface Neighbor {
@@ -18,30 +18,23 @@ interface Neighbor {
   vrf: string;
   families: Family[];
   ipv6Address: boolean;
-  allowed: Record<Family, string[]>;
-  localPrefs: Map<number, Record<Family, string[]>>;
-  communities: Map<string, { community: Community; prefixes: Record<Family, string[]> }>;
+  allowed: Record<Family, PrefixSet>;
+  localPrefs: Map<number, Record<Family, PrefixSet>>;
+  communities: Map<string, { community: Community; prefixes: Record<Family, PrefixSet> }>;
 }
 
 const familyWord = (f: Family) => (f === 4 ? 'ip' : 'ipv6');
 const familyTag = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
-const emptyByFamily = (): Record<Family, string[]> => ({ 4: [], 6: [] });
 
-function addPrefix(set: Record<Family, string[]>, family: Family, prefix: string) {
-  if (!set[family].includes(prefix)) set[family].push(prefix);
+/** Prefixes of one family, kept once each; listed in address order. */
+class PrefixSet {
+  private readonly keys = new Map<string, string>();
+  add(text: string, key: string) { this.keys.set(text, key); }
+  get size() { return this.keys.size; }
+  entries(): Array<[string, string]> { return [...this.keys].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)); }
+  sorted(): string[] { return this.entries().map(([text]) => text); }
 }
-
-/** Sorts prefixes by family, then numerically by network and length. */
-function comparePrefixes(a: string, b: string): number {
-  const pa = parseCidr(a);
-  const pb = parseCidr(b);
-  if (pa.family !== pb.family) return pa.family - pb.family;
-  for (let i = 0; i < pa.network.bytes.length; i++) {
-    const d = pa.network.bytes[i]! - pb.network.bytes[i]!;
-    if (d !== 0) return d;
-  }
-  return pa.prefixLength - pb.prefixLength;
-}
+const emptyByFamily = (): Record<Family, PrefixSet> => ({ 4: new PrefixSet(), 6: new PrefixSet() });
 
 function compareAddresses(a: string, b: string): number {
   const pa = tryIp(a);
@@ -78,28 +71,27 @@ export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
 
   for (const adv of intent.advertisements) {
     if (adv.type !== 'bgp') continue;
-    const prefixes = advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => parseCidr(c)));
+    const prefixes = advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => {
+      const cidr = parseCidr(c);
+      return { family: cidr.family, text: cidr.text, key: cidrSortKey(cidr) };
+    }));
+    const communities = adv.communities.map((ref) => resolveCommunity(intent.communities, ref)!);
     const targets = new Set(advertisedPeers(intent, adv).map((p) => p.name));
     for (const n of neighbors) {
       if (!targets.has(n.peer.name)) continue;
       for (const prefix of prefixes) {
         if (!n.families.includes(prefix.family)) continue;
-        addPrefix(n.allowed, prefix.family, prefix.text);
+        n.allowed[prefix.family].add(prefix.text, prefix.key);
         if (adv.localPref !== undefined) {
           if (!n.localPrefs.has(adv.localPref)) n.localPrefs.set(adv.localPref, emptyByFamily());
-          addPrefix(n.localPrefs.get(adv.localPref)!, prefix.family, prefix.text);
+          n.localPrefs.get(adv.localPref)![prefix.family].add(prefix.text, prefix.key);
         }
-        for (const ref of adv.communities) {
-          const community = resolveCommunity(intent.communities, ref)!;
+        for (const community of communities) {
           if (!n.communities.has(community.text)) n.communities.set(community.text, { community, prefixes: emptyByFamily() });
-          addPrefix(n.communities.get(community.text)!.prefixes, prefix.family, prefix.text);
+          n.communities.get(community.text)!.prefixes[prefix.family].add(prefix.text, prefix.key);
         }
       }
     }
-  }
-  for (const n of neighbors) {
-    n.allowed[4].sort(comparePrefixes);
-    n.allowed[6].sort(comparePrefixes);
   }
   return neighbors.sort((a, b) => a.vrf.localeCompare(b.vrf) || compareAddresses(a.target, b.target));
 }
@@ -107,11 +99,11 @@ export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
 function renderFilters(n: Neighbor, lines: string[]) {
   lines.push(`route-map ${n.id}-in deny 20`);
   let seq = 0;
-  const matchBlocks = (name: (f: Family) => string, prefixes: Record<Family, string[]>, set: string[]) => {
+  const matchBlocks = (name: (f: Family) => string, prefixes: Record<Family, PrefixSet>, set: string[]) => {
     for (const family of [4, 6] as const) {
-      if (prefixes[family].length === 0) continue;
+      if (prefixes[family].size === 0) continue;
       const list = name(family);
-      prefixes[family].sort(comparePrefixes).forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
+      prefixes[family].sorted().forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
       lines.push('', `route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, ...set.map((s) => `  ${s}`), '  on-match next', '');
     }
   };
@@ -125,8 +117,8 @@ function renderFilters(n: Neighbor, lines: string[]) {
   }
   for (const family of [4, 6] as const) {
     const list = `${n.id}-allowed-${familyTag(family)}`;
-    if (n.allowed[family].length === 0) lines.push(`${familyWord(family)} prefix-list ${list} seq 1 deny any`);
-    else n.allowed[family].forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
+    if (n.allowed[family].size === 0) lines.push(`${familyWord(family)} prefix-list ${list} seq 1 deny any`);
+    else n.allowed[family].sorted().forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
     lines.push('');
   }
   for (const family of [4, 6] as const) {
@@ -193,15 +185,17 @@ export function renderFrrConf(intent: ClusterIntent): string {
     for (const n of members) renderNeighborSession(n, lines);
     for (const family of [4, 6] as const) {
       const active = members.filter((n) => n.families.includes(family));
-      const networks = [...new Set(members.flatMap((n) => n.allowed[family]))].sort(comparePrefixes);
-      if (active.length === 0 && networks.length === 0) continue;
+      const networks = new PrefixSet();
+      for (const n of members) for (const [text, key] of n.allowed[family].entries()) networks.add(text, key);
+      const networkList = networks.sorted();
+      if (active.length === 0 && networkList.length === 0) continue;
       lines.push('', `  address-family ${familyTag(family)} unicast`);
       for (const n of active) {
         lines.push(`    neighbor ${n.target} activate`,
           `    neighbor ${n.target} route-map ${n.id}-in in`,
           `    neighbor ${n.target} route-map ${n.id}-out out`);
       }
-      for (const network of networks) lines.push(`    network ${network}`);
+      for (const network of networkList) lines.push(`    network ${network}`);
       lines.push('  exit-address-family');
     }
     lines.push('');
@@ -222,5 +216,8 @@ export function renderFrrConf(intent: ClusterIntent): string {
     }
     lines.push('');
   }
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
+  // One blank line at most between stanzas, and exactly one newline at the end.
+  const squeezed = lines.filter((line, i) => line !== '' || (i > 0 && lines[i - 1] !== ''));
+  while (squeezed.at(-1) === '') squeezed.pop();
+  return `${squeezed.join('\n')}\n`;
 }

@@ -83,6 +83,17 @@ export function cidrContains(outer: ParsedCidr, inner: ParsedCidr | ParsedIp): b
   return masked.every((b, i) => b === outer.network.bytes[i]);
 }
 
+/** First and last address of a CIDR as integers (IPv4 and IPv6 alike). */
+export function cidrRange(cidr: ParsedCidr): { start: bigint; end: bigint } {
+  const start = cidr.network.bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  return { start, end: start + (1n << BigInt((cidr.family === 4 ? 32 : 128) - cidr.prefixLength)) - 1n };
+}
+
+/** A string that sorts CIDRs by family, then address, then prefix length. */
+export function cidrSortKey(cidr: ParsedCidr): string {
+  return `${cidr.family}${cidr.network.bytes.map((b) => b.toString(16).padStart(2, '0')).join('')}${String(cidr.prefixLength).padStart(3, '0')}`;
+}
+
 export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
   return cidrContains(a, b) || cidrContains(b, a);
 }

@@ -6,7 +6,7 @@ import type { Backend, TenantPolicy } from './policy.ts';
 import { ASN_MAX, selectorMatches } from './policy.ts';
 import type { Advertisement, BfdProfile, ClusterIntent, CommunityAlias, Peer, Pool } from './model.ts';
 import {
-  cidrContains, cidrsOverlap, GrammarError, IDENTIFIER, INTERFACE_NAME, LOOPBACK_V4, parseCidr, parseCommunity,
+  cidrContains, cidrRange, cidrsOverlap, GrammarError, IDENTIFIER, INTERFACE_NAME, LOOPBACK_V4, parseCidr, parseCommunity,
   parseIp, parseVersion, PASSWORD, RESOURCE_NAME, versionAtLeast, type Community, type ParsedCidr, type ParsedIp,
 } from './grammar.ts';
 
@@ -186,20 +186,28 @@ export function poolProblems(pool: Pick<Pool, 'cidrs'>): Problem[] {
 
 function validatePools(out: Collector, intent: ClusterIntent): Map<string, ParsedCidr[]> {
   const byPool = new Map<string, ParsedCidr[]>();
-  const all: Array<{ pool: string; cidr: ParsedCidr }> = [];
+  const all: Array<{ pool: string; index: number; cidr: ParsedCidr; start: bigint; end: bigint }> = [];
   for (const pool of intent.pools) {
     out.addAll(`pools/${pool.name}`, poolProblems(pool));
-    const parsed = pool.cidrs.flatMap((text) => tryParse(() => parseCidr(text)) ?? []);
-    parsed.forEach((cidr) => {
-      for (const other of all) {
-        if (cidrsOverlap(other.cidr, cidr)) {
-          out.add('pool-overlap', `pools/${pool.name}/cidrs/${pool.cidrs.indexOf(cidr.text)}`,
-            `CIDR ${cidr.text} in pool ${pool.name} overlaps ${other.cidr.text} in pool ${other.pool}`, 'use non-overlapping CIDRs');
-        }
-      }
+    const parsed: ParsedCidr[] = [];
+    pool.cidrs.forEach((text, index) => {
+      const cidr = tryParse(() => parseCidr(text));
+      if (!cidr) return;
+      parsed.push(cidr);
+      all.push({ pool: pool.name, index, cidr, ...cidrRange(cidr) });
     });
-    for (const cidr of parsed) all.push({ pool: pool.name, cidr });
     byPool.set(pool.name, parsed);
+  }
+  // Overlap across pools: sort by family and start, sweep keeping the furthest end seen
+  // (n log n: a cluster may have hundreds of pools).
+  all.sort((a, b) => a.cidr.family - b.cidr.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let reach: (typeof all)[number] | undefined;
+  for (const entry of all) {
+    if (reach && reach.cidr.family === entry.cidr.family && entry.start <= reach.end && reach.pool !== entry.pool) {
+      out.add('pool-overlap', `pools/${entry.pool}/cidrs/${entry.index}`,
+        `CIDR ${entry.cidr.text} in pool ${entry.pool} overlaps ${reach.cidr.text} in pool ${reach.pool}`, 'use non-overlapping CIDRs');
+    }
+    if (!reach || reach.cidr.family !== entry.cidr.family || entry.end > reach.end) reach = entry;
   }
   return byPool;
 }
@@ -393,6 +401,7 @@ function shareANode(intent: ClusterIntent, a: Peer, b: Peer): boolean {
 function validatePeersSharingNodes(out: Collector, intent: ClusterIntent) {
   if (!isFrrBackend(intent.cluster.backend)) return;
   const peers = intent.peers;
+  const addresses = new Map(peers.map((p) => [p, p.peerAddress !== undefined ? tryParse(() => parseIp(p.peerAddress!))?.text : undefined]));
   for (let i = 0; i < peers.length; i++) {
     for (let j = i + 1; j < peers.length; j++) {
       const a = peers[i]!;
@@ -408,8 +417,7 @@ function validatePeersSharingNodes(out: Collector, intent: ClusterIntent) {
         out.add('my-asn-conflict', `${at}/myASN`, `peers ${a.name} and ${b.name} share a node and VRF but have different myASN (${a.myASN}, ${b.myASN})`,
           'use one myASN per VRF on a node');
       }
-      const sameAddress = a.peerAddress !== undefined && b.peerAddress !== undefined
-        && tryParse(() => parseIp(a.peerAddress!))?.text === tryParse(() => parseIp(b.peerAddress!))?.text;
+      const sameAddress = addresses.get(a) !== undefined && addresses.get(a) === addresses.get(b);
       if (sameAddress || (a.interface !== undefined && a.interface === b.interface)) {
         out.add('duplicate-peer', at, `peers ${a.name} and ${b.name} reach the same neighbor from the same node and VRF`,
           'keep one of them, or separate them with nodeSelectors or VRFs');
