@@ -1,12 +1,12 @@
 // Agent authentication. Every agent request carries a short JWT it signed with its own Ed25519
 // key (iss = sub = agent id, aud = the control plane's public URL, exp at most 5 minutes after
 // iat, jti). The poll path is hot, so (see the architecture's poll path budget):
-// - a verified assertion is cached by its hash until it expires; agents reuse one assertion
-//   until shortly before its exp, so most polls cost a hash and a map lookup;
+// - a verified assertion is cached until it expires (keyed by the token itself: hashing it per
+//   request cost more than the lookup; tokens live 5 minutes and are bound to one agent);
+//   agents reuse one assertion until shortly before its exp, so most polls cost a map lookup;
 // - agent records (keys, revocation) are cached for a short TTL, and evicted at once in this
 //   process when an agent is revoked or rotates its key.
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import { sha256Hex } from '../render/index.ts';
 import { findAgent, type AgentRecord } from '../db/queries/agents.ts';
 import type { Db } from '../db/client.ts';
 import { withPlatform } from '../db/tenant.ts';
@@ -46,7 +46,7 @@ export class AgentVerifier {
     if (!m) throw refused('send Authorization: Bearer <assertion signed by the agent key>');
     const token = m[1]!;
     const nowMs = now.getTime();
-    const hash = sha256Hex(token);
+    const hash = token;
     const hit = this.assertions.get(hash);
     if (hit && hit.exp * 1000 > nowMs) {
       // Still honour a revocation seen since (here at once, elsewhere within the agent TTL).

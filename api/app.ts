@@ -46,7 +46,10 @@ export function createApp(deps: AppDeps) {
     await next();
     c.header('X-Request-Id', c.get('requestId'));
   });
-  app.use('/v1/*', bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => { throw httpExceptionToApiError(413); } }));
+  // Reading a request body makes the Node adapter build a full Request; GETs (every agent poll)
+  // have none, so they skip the limit altogether.
+  const limitBody = bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => { throw httpExceptionToApiError(413); } });
+  app.use('/v1/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   // People's tokens everywhere under /v1 but the agent protocol, which agents sign themselves.
   app.use('/v1/*', async (c, next) => {

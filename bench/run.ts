@@ -4,7 +4,7 @@
 // Defaults (environment): DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a scratch
 // database is created on that server and dropped afterwards), BENCH_AGENTS=10000,
 // BENCH_SECONDS=10, BENCH_CONNECTIONS=50, BENCH_FANOUT_CLUSTERS=1000, BENCH_INGEST_AGENTS=1000.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ import { renderCluster } from '../render/index.ts';
 import type { Backend } from '../render/policy.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const BIN = here('../bin/metalfleet.js');
+// What production runs: the bundle (built at the start of the run).
+const BIN = here('../dist/metalfleet.mjs');
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const AGENTS = env('BENCH_AGENTS', 10_000);
@@ -120,6 +121,8 @@ function hostIntent(backend: Backend, pools: number, peers: number) {
 
 async function main() {
   const started = new Date();
+  execFileSync(here('../node_modules/.bin/esbuild'), ['cli/entry.ts', '--bundle', '--platform=node', '--format=esm', '--packages=external', '--target=node20',
+    '--outfile=dist/metalfleet.mjs', '--log-level=warning'], { cwd: here('..') });
   const results: string[] = [];
   const verdicts: Array<[string, string, string, boolean]> = [];
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
@@ -232,7 +235,9 @@ async function main() {
     writeFileSync(pollFile, JSON.stringify(await assertions(AGENTS)));
 
     log(`baseline: ${SECONDS}s`);
-    const base = await load('plain', `http://127.0.0.1:${basePort}`, '-', SECONDS);
+    await load('poll', `http://127.0.0.1:${basePort}`, pollFile, 2);
+    // The same requests (headers and all) as the API gets; the baseline ignores them.
+    const base = await load('poll', `http://127.0.0.1:${basePort}`, pollFile, SECONDS);
     log('API warm-up (every agent verified once, the index filled)');
     const warm = await load('poll', apiUrl, pollFile, Math.max(5, Math.ceil(SECONDS / 2)));
     log(`API poll: ${SECONDS}s`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The metalfleet command. The sources are TypeScript, run through tsx's loader.
+// The metalfleet command, from source: TypeScript through tsx's loader. Production runs the
+// bundle instead (`npm run build`, then `node dist/metalfleet.mjs`), which needs no compiler.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../cli/main.ts');
-await main(process.argv.slice(2));
+await import('../cli/entry.ts');

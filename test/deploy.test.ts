@@ -72,5 +72,6 @@ test('the deployment and the systemd unit pass only flags the agent takes', () =
 test('the Dockerfile copies folders that exist and starts the metalfleet command', () => {
   const dockerfile = readFileSync(new URL('deploy/Dockerfile', root), 'utf8');
   for (const [, dir] of dockerfile.matchAll(/^COPY (\S+) \.\//gm)) assert.ok(existsSync(new URL(dir!, root)), dir);
-  assert.match(dockerfile, /ENTRYPOINT \["node", "\/opt\/metalfleet\/bin\/metalfleet\.js"\]/);
+  assert.match(dockerfile, /ENTRYPOINT \["node", "\/opt\/metalfleet\/dist\/metalfleet\.mjs"\]/);
+  assert.match(dockerfile, /esbuild cli\/entry\.ts/, 'the image runs the bundle it builds');
 });

@@ -1,5 +1,6 @@
 // Enrollment tokens, agents and their keys, and what agents report.
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { resultRows } from '../client.ts';
 import type { Tx } from '../tenant.ts';
 import { agents, clusters, enrollmentTokens, sessionStates, type ClusterCapabilities } from '../schema.ts';
 
@@ -89,50 +90,64 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Records a status report. Session rows are written only when they changed (and removed when no
- * longer reported); returns whether the capabilities changed and how many session rows it wrote.
+ * Records a status report in a fixed, small number of statements (agents report often, and
+ * ingest throughput is what lets one instance serve a large fleet): one statement updates the
+ * cluster and the agent and reads the previous capabilities and sessions; then one upsert for
+ * the session rows that changed and, when some vanished, one delete. Returns whether the
+ * capabilities changed and how many session rows were written.
  */
 export async function recordStatus(tx: Tx, report: StatusReport): Promise<{ capabilitiesChanged: boolean; sessionWrites: number }> {
-  const [cluster] = await tx.select({ capabilities: clusters.capabilities }).from(clusters).where(eq(clusters.id, report.clusterId));
-  const capabilitiesChanged = report.capabilities !== undefined && !sameJson(cluster?.capabilities ?? {}, report.capabilities);
-  await tx.update(clusters).set({
-    appliedRevision: report.appliedRevision, lastApplyError: report.applyError, lastSeenAt: sql`now()`, updatedAt: new Date(),
-    ...(capabilitiesChanged ? { capabilities: report.capabilities } : {}),
-  }).where(eq(clusters.id, report.clusterId));
-  await tx.update(agents).set({ lastSeenAt: sql`now()`, ...(report.agentVersion ? { agentVersion: report.agentVersion } : {}) })
-    .where(eq(agents.id, report.agentId));
+  const caps = report.capabilities === undefined ? null : JSON.stringify(report.capabilities);
+  const [state] = resultRows<{ tenant_id: string; old_capabilities: unknown; sessions: Array<{ id: string; node: string; peer: string; vrf: string; bgp_state: string; bfd_state: string | null; uptime_seconds: number | null; prefixes_received: number | null; prefixes_sent: number | null; last_reset_reason: string | null }> | null }>(await tx.execute(sql`
+    with previous as (select tenant_id, capabilities from clusters where id = ${report.clusterId}),
+    cluster_update as (
+      update clusters set applied_revision = ${report.appliedRevision}, last_apply_error = ${report.applyError}, last_seen_at = now(), updated_at = now(),
+        capabilities = coalesce(${caps}::jsonb, capabilities)
+      where id = ${report.clusterId} returning 1),
+    agent_update as (
+      update agents set last_seen_at = now(), agent_version = coalesce(${report.agentVersion}, agent_version) where id = ${report.agentId} returning 1)
+    select p.tenant_id, p.capabilities as old_capabilities,
+      (select count(*) from cluster_update) + (select count(*) from agent_update) as touched,
+      (select json_agg(s) from (select id, node, peer, vrf, bgp_state, bfd_state, uptime_seconds, prefixes_received, prefixes_sent, last_reset_reason
+        from session_states where cluster_id = ${report.clusterId}) s) as sessions
+    from previous p`));
+  if (!state) throw new Error(`cluster ${report.clusterId} is not visible in this scope`);
+  const capabilitiesChanged = report.capabilities !== undefined && !sameJson(state.old_capabilities ?? {}, report.capabilities);
 
-  const existing = await tx.select().from(sessionStates).where(eq(sessionStates.clusterId, report.clusterId));
+  const existing = state.sessions ?? [];
   const key = (s: { node: string; peer: string; vrf: string }) => `${s.node}\u0000${s.peer}\u0000${s.vrf}`;
   const byKey = new Map(existing.map((s) => [key(s), s]));
   const seen = new Set<string>();
-  let sessionWrites = 0;
-  const [tenant] = await tx.select({ tenantId: clusters.tenantId }).from(clusters).where(eq(clusters.id, report.clusterId));
+  const changed: Array<typeof sessionStates.$inferInsert> = [];
   for (const s of report.sessions) {
     const k = key(s);
     if (seen.has(k)) continue;
     seen.add(k);
     const old = byKey.get(k);
-    const fields = {
-      bgpState: s.bgpState, bfdState: s.bfdState, uptimeSeconds: s.uptimeSeconds, prefixesReceived: s.prefixesReceived,
-      prefixesSent: s.prefixesSent, lastResetReason: s.lastResetReason,
-    };
     // Uptime grows on every report; it is written only with another change, or when it went back
     // (a reset the other fields did not show).
-    const unchanged = old && old.bgpState === fields.bgpState && old.bfdState === fields.bfdState && old.prefixesReceived === fields.prefixesReceived
-      && old.prefixesSent === fields.prefixesSent && old.lastResetReason === fields.lastResetReason
-      && (old.uptimeSeconds === null) === (fields.uptimeSeconds === null) && (fields.uptimeSeconds ?? 0) >= (old.uptimeSeconds ?? 0);
+    const unchanged = old && old.bgp_state === s.bgpState && old.bfd_state === s.bfdState && old.prefixes_received === s.prefixesReceived
+      && old.prefixes_sent === s.prefixesSent && old.last_reset_reason === s.lastResetReason
+      && (old.uptime_seconds === null) === (s.uptimeSeconds === null) && (s.uptimeSeconds ?? 0) >= Number(old.uptime_seconds ?? 0);
     if (unchanged) continue;
-    sessionWrites++;
-    await tx.insert(sessionStates).values({ tenantId: tenant!.tenantId, clusterId: report.clusterId, node: s.node, peer: s.peer, vrf: s.vrf, ...fields })
-      .onConflictDoUpdate({ target: [sessionStates.clusterId, sessionStates.node, sessionStates.peer, sessionStates.vrf], set: { ...fields, updatedAt: new Date() } });
+    changed.push({
+      tenantId: state.tenant_id, clusterId: report.clusterId, node: s.node, peer: s.peer, vrf: s.vrf, bgpState: s.bgpState, bfdState: s.bfdState,
+      uptimeSeconds: s.uptimeSeconds, prefixesReceived: s.prefixesReceived, prefixesSent: s.prefixesSent, lastResetReason: s.lastResetReason,
+    });
   }
-  const gone = existing.filter((s) => !seen.has(key(s)));
-  for (const s of gone) {
-    await tx.delete(sessionStates).where(eq(sessionStates.id, s.id));
-    sessionWrites++;
+  if (changed.length > 0) {
+    await tx.insert(sessionStates).values(changed).onConflictDoUpdate({
+      target: [sessionStates.clusterId, sessionStates.node, sessionStates.peer, sessionStates.vrf],
+      set: {
+        bgpState: sql`excluded.bgp_state`, bfdState: sql`excluded.bfd_state`, uptimeSeconds: sql`excluded.uptime_seconds`,
+        prefixesReceived: sql`excluded.prefixes_received`, prefixesSent: sql`excluded.prefixes_sent`, lastResetReason: sql`excluded.last_reset_reason`,
+        updatedAt: sql`now()`,
+      },
+    });
   }
-  return { capabilitiesChanged, sessionWrites };
+  const gone = existing.filter((s) => !seen.has(key(s))).map((s) => s.id);
+  if (gone.length > 0) await tx.delete(sessionStates).where(inArray(sessionStates.id, gone));
+  return { capabilitiesChanged, sessionWrites: changed.length + gone.length };
 }
 
 export function listSessions(tx: Tx, { clusterId }: { clusterId: string }) {
