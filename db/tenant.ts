@@ -25,6 +25,8 @@ export async function inScope<T>(db: Db, role: ScopeRole, settings: Record<strin
   return db.transaction(async (tx) => {
     const assignments = [sql`set_config('role', ${role}, true)`];
     for (const [name, value] of Object.entries(settings)) assignments.push(sql`set_config(${name}, ${value}, true)`);
+    // Awaited before anything else: drizzle does async work before a query reaches the driver,
+    // so a query issued later could overtake an unawaited scope and run without it.
     await tx.execute(sql`select ${sql.join(assignments, sql`, `)}`);
     return fn(tx);
   });
@@ -40,9 +42,17 @@ export async function withPlatform<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promi
   return inScope(db, 'metalfleet_platform', {}, fn);
 }
 
-/** The agent scope: sees only `clusterId`'s cluster, revisions, agents and session rows. */
-export async function withAgent<T>(db: Db, clusterId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inScope(db, 'metalfleet_agent', { [CLUSTER_SETTING]: requireUuid('clusterId', clusterId) }, fn);
+/**
+ * The agent scope: sees only `clusterId`'s cluster, revisions, agents and session rows.
+ * `telemetry`: the transaction only records what an agent reports (status, sessions), which the
+ * agent sends again every poll interval, so its commit does not wait for the WAL flush
+ * (synchronous_commit off: a crash can lose the last moments of reports, never intent).
+ */
+export async function withAgent<T>(db: Db, clusterId: string, fn: (tx: Tx) => Promise<T>, opts: { telemetry?: boolean } = {}): Promise<T> {
+  return inScope(db, 'metalfleet_agent', {
+    [CLUSTER_SETTING]: requireUuid('clusterId', clusterId),
+    ...(opts.telemetry ? { synchronous_commit: 'off' } : {}),
+  }, fn);
 }
 
 /**

@@ -146,7 +146,7 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     const result = await withAgent(deps.db, agent.clusterId, (tx) => recordStatus(tx, {
       agentId: agent.agentId, clusterId: agent.clusterId, appliedRevision: body.appliedRevision, applyError: body.applyError ?? null,
       agentVersion: body.agentVersion ?? null, capabilities: body.capabilities, sessions: body.sessions,
-    }));
+    }), { telemetry: true });
     deps.metrics?.count('session-writes', result.sessionWrites);
     // A capability change (say FRR 8.4 → 9.1) can change what the cluster's config must be.
     if (result.capabilitiesChanged) await rerenderCluster(agent.tenantId, agent.clusterId, `capabilities reported by agent ${agent.agentId}`);

@@ -1,5 +1,5 @@
 // Enrollment tokens, agents and their keys, and what agents report.
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { resultRows } from '../client.ts';
 import type { Tx } from '../tenant.ts';
 import { agents, clusters, enrollmentTokens, sessionStates, type ClusterCapabilities } from '../schema.ts';
@@ -90,64 +90,55 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Records a status report in a fixed, small number of statements (agents report often, and
- * ingest throughput is what lets one instance serve a large fleet): one statement updates the
- * cluster and the agent and reads the previous capabilities and sessions; then one upsert for
- * the session rows that changed and, when some vanished, one delete. Returns whether the
- * capabilities changed and how many session rows were written.
+ * Records a status report in one statement (agents report often; ingest throughput is what lets
+ * one instance serve a large fleet): the cluster and agent rows are updated, session rows are
+ * written only where something other than a growing uptime changed (`ON CONFLICT ... WHERE`),
+ * sessions no longer reported are removed, and the previous capabilities come back so that the
+ * caller can tell whether they changed.
  */
 export async function recordStatus(tx: Tx, report: StatusReport): Promise<{ capabilitiesChanged: boolean; sessionWrites: number }> {
   const caps = report.capabilities === undefined ? null : JSON.stringify(report.capabilities);
-  const [state] = resultRows<{ tenant_id: string; old_capabilities: unknown; sessions: Array<{ id: string; node: string; peer: string; vrf: string; bgp_state: string; bfd_state: string | null; uptime_seconds: number | null; prefixes_received: number | null; prefixes_sent: number | null; last_reset_reason: string | null }> | null }>(await tx.execute(sql`
+  const sessions = JSON.stringify(report.sessions.map((s) => ({
+    node: s.node, peer: s.peer, vrf: s.vrf, bgp_state: s.bgpState, bfd_state: s.bfdState, uptime_seconds: s.uptimeSeconds,
+    prefixes_received: s.prefixesReceived, prefixes_sent: s.prefixesSent, last_reset_reason: s.lastResetReason,
+  })));
+  const [state] = resultRows<{ old_capabilities: unknown; writes: number | string }>(await tx.execute(sql`
     with previous as (select tenant_id, capabilities from clusters where id = ${report.clusterId}),
     cluster_update as (
       update clusters set applied_revision = ${report.appliedRevision}, last_apply_error = ${report.applyError}, last_seen_at = now(), updated_at = now(),
         capabilities = coalesce(${caps}::jsonb, capabilities)
       where id = ${report.clusterId} returning 1),
     agent_update as (
-      update agents set last_seen_at = now(), agent_version = coalesce(${report.agentVersion}, agent_version) where id = ${report.agentId} returning 1)
-    select p.tenant_id, p.capabilities as old_capabilities,
-      (select count(*) from cluster_update) + (select count(*) from agent_update) as touched,
-      (select json_agg(s) from (select id, node, peer, vrf, bgp_state, bfd_state, uptime_seconds, prefixes_received, prefixes_sent, last_reset_reason
-        from session_states where cluster_id = ${report.clusterId}) s) as sessions
+      update agents set last_seen_at = now(), agent_version = coalesce(${report.agentVersion}, agent_version) where id = ${report.agentId} returning 1),
+    reported as (
+      select distinct on (node, peer, vrf) * from jsonb_to_recordset(${sessions}::jsonb) as r(
+        node text, peer text, vrf text, bgp_state text, bfd_state text, uptime_seconds bigint, prefixes_received integer, prefixes_sent integer, last_reset_reason text)),
+    written as (
+      insert into session_states (tenant_id, cluster_id, node, peer, vrf, bgp_state, bfd_state, uptime_seconds, prefixes_received, prefixes_sent, last_reset_reason)
+      select p.tenant_id, ${report.clusterId}, r.node, r.peer, r.vrf, r.bgp_state, r.bfd_state, r.uptime_seconds, r.prefixes_received, r.prefixes_sent, r.last_reset_reason
+      from reported r cross join previous p
+      on conflict (cluster_id, node, peer, vrf) do update set
+        bgp_state = excluded.bgp_state, bfd_state = excluded.bfd_state, uptime_seconds = excluded.uptime_seconds,
+        prefixes_received = excluded.prefixes_received, prefixes_sent = excluded.prefixes_sent, last_reset_reason = excluded.last_reset_reason, updated_at = now()
+      -- Uptime grows on every report: alone it is no change, unless it went back (a reset).
+      where session_states.bgp_state is distinct from excluded.bgp_state or session_states.bfd_state is distinct from excluded.bfd_state
+        or session_states.prefixes_received is distinct from excluded.prefixes_received or session_states.prefixes_sent is distinct from excluded.prefixes_sent
+        or session_states.last_reset_reason is distinct from excluded.last_reset_reason
+        or (session_states.uptime_seconds is null) <> (excluded.uptime_seconds is null)
+        or excluded.uptime_seconds < session_states.uptime_seconds
+      returning 1),
+    vanished as (
+      delete from session_states s where s.cluster_id = ${report.clusterId}
+        and not exists (select 1 from reported r where r.node = s.node and r.peer = s.peer and r.vrf = s.vrf)
+      returning 1)
+    select p.capabilities as old_capabilities,
+      (select count(*) from written) + (select count(*) from vanished) + 0 * ((select count(*) from cluster_update) + (select count(*) from agent_update)) as writes
     from previous p`));
   if (!state) throw new Error(`cluster ${report.clusterId} is not visible in this scope`);
-  const capabilitiesChanged = report.capabilities !== undefined && !sameJson(state.old_capabilities ?? {}, report.capabilities);
-
-  const existing = state.sessions ?? [];
-  const key = (s: { node: string; peer: string; vrf: string }) => `${s.node}\u0000${s.peer}\u0000${s.vrf}`;
-  const byKey = new Map(existing.map((s) => [key(s), s]));
-  const seen = new Set<string>();
-  const changed: Array<typeof sessionStates.$inferInsert> = [];
-  for (const s of report.sessions) {
-    const k = key(s);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    const old = byKey.get(k);
-    // Uptime grows on every report; it is written only with another change, or when it went back
-    // (a reset the other fields did not show).
-    const unchanged = old && old.bgp_state === s.bgpState && old.bfd_state === s.bfdState && old.prefixes_received === s.prefixesReceived
-      && old.prefixes_sent === s.prefixesSent && old.last_reset_reason === s.lastResetReason
-      && (old.uptime_seconds === null) === (s.uptimeSeconds === null) && (s.uptimeSeconds ?? 0) >= Number(old.uptime_seconds ?? 0);
-    if (unchanged) continue;
-    changed.push({
-      tenantId: state.tenant_id, clusterId: report.clusterId, node: s.node, peer: s.peer, vrf: s.vrf, bgpState: s.bgpState, bfdState: s.bfdState,
-      uptimeSeconds: s.uptimeSeconds, prefixesReceived: s.prefixesReceived, prefixesSent: s.prefixesSent, lastResetReason: s.lastResetReason,
-    });
-  }
-  if (changed.length > 0) {
-    await tx.insert(sessionStates).values(changed).onConflictDoUpdate({
-      target: [sessionStates.clusterId, sessionStates.node, sessionStates.peer, sessionStates.vrf],
-      set: {
-        bgpState: sql`excluded.bgp_state`, bfdState: sql`excluded.bfd_state`, uptimeSeconds: sql`excluded.uptime_seconds`,
-        prefixesReceived: sql`excluded.prefixes_received`, prefixesSent: sql`excluded.prefixes_sent`, lastResetReason: sql`excluded.last_reset_reason`,
-        updatedAt: sql`now()`,
-      },
-    });
-  }
-  const gone = existing.filter((s) => !seen.has(key(s))).map((s) => s.id);
-  if (gone.length > 0) await tx.delete(sessionStates).where(inArray(sessionStates.id, gone));
-  return { capabilitiesChanged, sessionWrites: changed.length + gone.length };
+  return {
+    capabilitiesChanged: report.capabilities !== undefined && !sameJson(state.old_capabilities ?? {}, report.capabilities),
+    sessionWrites: Number(state.writes),
+  };
 }
 
 export function listSessions(tx: Tx, { clusterId }: { clusterId: string }) {
