@@ -3,7 +3,7 @@
 // node:crypto: Node, and Workers under the nodejs_compat flag (wrangler.toml). A rendered host
 // config can run to megabytes; the native hash is an order of magnitude faster than a JS one.
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
+import { toYaml } from './yaml.ts';
 import { ClusterIntent, type ClusterIntentInput } from './model.ts';
 import type { Backend } from './policy.ts';
 import { renderFrrConf } from './frrconf.ts';
@@ -20,7 +20,7 @@ export function sha256Hex(content: string): string {
 
 /** Kubernetes objects as one multi-document YAML stream, in apply order. */
 export function objectsToYaml(objects: KubeObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0, sortMapEntries: false })}`).join('');
+  return objects.map((o) => `---\n${toYaml(o as unknown as Record<string, unknown>)}`).join('');
 }
 
 /** Shape errors of an intent (zod), as problems. */
