@@ -29,9 +29,13 @@ const familyTag = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
 /** Prefixes of one family, kept once each; listed in address order. */
 class PrefixSet {
   private readonly keys = new Map<string, string>();
-  add(text: string, key: string) { this.keys.set(text, key); }
+  private cache: Array<[string, string]> | undefined;
+  add(text: string, key: string) { this.keys.set(text, key); this.cache = undefined; }
   get size() { return this.keys.size; }
-  entries(): Array<[string, string]> { return [...this.keys].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)); }
+  entries(): Array<[string, string]> {
+    this.cache ??= [...this.keys].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    return this.cache;
+  }
   sorted(): string[] { return this.entries().map(([text]) => text); }
 }
 const emptyByFamily = (): Record<Family, PrefixSet> => ({ 4: new PrefixSet(), 6: new PrefixSet() });
@@ -57,72 +61,110 @@ function tryIp(text: string) {
 }
 
 export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
+  const bgpAdvertisements = intent.advertisements.filter((a) => a.type === 'bgp').map((adv) => ({
+    adv,
+    targets: new Set(advertisedPeers(intent, adv).map((p) => p.name)),
+    prefixes: advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => {
+      const cidr = parseCidr(c);
+      return { family: cidr.family, text: cidr.text, key: cidrSortKey(cidr) };
+    })),
+    communities: adv.communities.map((ref) => resolveCommunity(intent.communities, ref)!),
+  }));
+  // Neighbors reached by the same advertisements, with the same address families, announce
+  // exactly the same prefixes: they share one set of prefix sets (built and sorted once).
+  const shared = new Map<string, Pick<Neighbor, 'allowed' | 'localPrefs' | 'communities'>>();
   const neighbors = intent.peers.map((peer): Neighbor => {
     const address = peer.peerAddress !== undefined ? parseIp(peer.peerAddress) : undefined;
     const target = address ? address.text : peer.interface!;
     const vrf = peer.vrf ?? '';
     const families: Family[] = !address || peer.dualStackAddressFamily ? [4, 6] : [address.family];
-    return {
-      peer, target, vrf, families, ipv6Address: address?.family === 6,
-      id: vrf ? `${target}-${vrf}` : target,
-      allowed: emptyByFamily(), localPrefs: new Map(), communities: new Map(),
-    };
-  });
-
-  for (const adv of intent.advertisements) {
-    if (adv.type !== 'bgp') continue;
-    const prefixes = advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => {
-      const cidr = parseCidr(c);
-      return { family: cidr.family, text: cidr.text, key: cidrSortKey(cidr) };
-    }));
-    const communities = adv.communities.map((ref) => resolveCommunity(intent.communities, ref)!);
-    const targets = new Set(advertisedPeers(intent, adv).map((p) => p.name));
-    for (const n of neighbors) {
-      if (!targets.has(n.peer.name)) continue;
-      for (const prefix of prefixes) {
-        if (!n.families.includes(prefix.family)) continue;
-        n.allowed[prefix.family].add(prefix.text, prefix.key);
-        if (adv.localPref !== undefined) {
-          if (!n.localPrefs.has(adv.localPref)) n.localPrefs.set(adv.localPref, emptyByFamily());
-          n.localPrefs.get(adv.localPref)![prefix.family].add(prefix.text, prefix.key);
-        }
-        for (const community of communities) {
-          if (!n.communities.has(community.text)) n.communities.set(community.text, { community, prefixes: emptyByFamily() });
-          n.communities.get(community.text)!.prefixes[prefix.family].add(prefix.text, prefix.key);
+    const reaching = bgpAdvertisements.filter((a) => a.targets.has(peer.name));
+    const signature = `${families.join(',')}|${reaching.map((a) => bgpAdvertisements.indexOf(a)).join(',')}`;
+    let sets = shared.get(signature);
+    if (!sets) {
+      sets = { allowed: emptyByFamily(), localPrefs: new Map(), communities: new Map() };
+      for (const { adv, prefixes, communities } of reaching) {
+        for (const prefix of prefixes) {
+          if (!families.includes(prefix.family)) continue;
+          sets.allowed[prefix.family].add(prefix.text, prefix.key);
+          if (adv.localPref !== undefined) {
+            if (!sets.localPrefs.has(adv.localPref)) sets.localPrefs.set(adv.localPref, emptyByFamily());
+            sets.localPrefs.get(adv.localPref)![prefix.family].add(prefix.text, prefix.key);
+          }
+          for (const community of communities) {
+            if (!sets.communities.has(community.text)) sets.communities.set(community.text, { community, prefixes: emptyByFamily() });
+            sets.communities.get(community.text)!.prefixes[prefix.family].add(prefix.text, prefix.key);
+          }
         }
       }
+      shared.set(signature, sets);
     }
-  }
+    return { peer, target, vrf, families, ipv6Address: address?.family === 6, id: vrf ? `${target}-${vrf}` : target, ...sets };
+  });
   return neighbors.sort((a, b) => a.vrf.localeCompare(b.vrf) || compareAddresses(a.target, b.target));
 }
 
-function renderFilters(n: Neighbor, lines: string[]) {
-  lines.push(`route-map ${n.id}-in deny 20`);
+/**
+ * Prefix-lists, shared by every neighbor that announces the same prefixes for the same purpose.
+ * MetalLB writes one set of lists per neighbor; a host with many peers announcing the same pools
+ * would repeat every pool prefix per peer (100 peers × 500 pools: 12 MB of frr.conf). Lists are
+ * named by purpose and family (`allowed-ipv4`, `64500:100-ipv4-community-prefixes`,
+ * `200-ipv4-localpref-prefixes`), with `-2`, `-3`, ... when one purpose needs different sets.
+ */
+class PrefixLists {
+  private readonly bySet = new Map<PrefixSet, Map<string, string>>();
+  private readonly byContent = new Map<string, string>();
+  private readonly taken = new Map<string, number>();
+  readonly lines: string[] = [];
+
+  /** The name of the list holding exactly these prefixes (none: a list that denies everything). */
+  name(base: string, family: Family, prefixes: PrefixSet): string {
+    const same = this.bySet.get(prefixes)?.get(base);
+    if (same) return same;
+    const named = this.nameByContent(base, family, prefixes);
+    if (!this.bySet.has(prefixes)) this.bySet.set(prefixes, new Map());
+    this.bySet.get(prefixes)!.set(base, named);
+    return named;
+  }
+
+  private nameByContent(base: string, family: Family, prefixes: PrefixSet): string {
+    const entries = prefixes.sorted();
+    const content = `${base}|${family}|${entries.join(',')}`;
+    const known = this.byContent.get(content);
+    if (known) return known;
+    const n = (this.taken.get(base) ?? 0) + 1;
+    this.taken.set(base, n);
+    const name = n === 1 ? base : `${base}-${n}`;
+    this.byContent.set(content, name);
+    if (entries.length === 0) this.lines.push(`${familyWord(family)} prefix-list ${name} seq 1 deny any`);
+    else entries.forEach((p, i) => this.lines.push(`${familyWord(family)} prefix-list ${name} seq ${i + 1} permit ${p}`));
+    this.lines.push('');
+    return name;
+  }
+}
+
+/** A neighbor's route-maps: deny everything in; out, mark and then allow its prefixes. */
+function renderRouteMaps(n: Neighbor, lists: PrefixLists, lines: string[]) {
+  lines.push(`route-map ${n.id}-in deny 20`, '');
   let seq = 0;
-  const matchBlocks = (name: (f: Family) => string, prefixes: Record<Family, PrefixSet>, set: string[]) => {
+  const matchBlocks = (base: (f: Family) => string, prefixes: Record<Family, PrefixSet>, set: string) => {
     for (const family of [4, 6] as const) {
       if (prefixes[family].size === 0) continue;
-      const list = name(family);
-      prefixes[family].sorted().forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
-      lines.push('', `route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, ...set.map((s) => `  ${s}`), '  on-match next', '');
+      const list = lists.name(base(family), family, prefixes[family]);
+      lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, `  ${set}`, '  on-match next', '');
     }
   };
   for (const value of [...n.localPrefs.keys()].sort((a, b) => a - b)) {
-    matchBlocks((f) => `${n.id}-${value}-${familyTag(f)}-localpref-prefixes`, n.localPrefs.get(value)!, [`set local-preference ${value}`]);
+    matchBlocks((f) => `${value}-${familyTag(f)}-localpref-prefixes`, n.localPrefs.get(value)!, `set local-preference ${value}`);
   }
   for (const key of [...n.communities.keys()].sort()) {
     const { community, prefixes } = n.communities.get(key)!;
     const set = community.kind === 'large' ? `set large-community ${community.frrText} additive` : `set community ${community.text} additive`;
-    matchBlocks((f) => `${n.id}-${community.text}-${familyTag(f)}-community-prefixes`, prefixes, [set]);
+    matchBlocks((f) => `${community.text}-${familyTag(f)}-community-prefixes`, prefixes, set);
   }
   for (const family of [4, 6] as const) {
-    const list = `${n.id}-allowed-${familyTag(family)}`;
-    if (n.allowed[family].size === 0) lines.push(`${familyWord(family)} prefix-list ${list} seq 1 deny any`);
-    else n.allowed[family].sorted().forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${list} seq ${i + 1} permit ${p}`));
-    lines.push('');
-  }
-  for (const family of [4, 6] as const) {
-    lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${n.id}-allowed-${familyTag(family)}`, '');
+    const list = lists.name(`allowed-${familyTag(family)}`, family, n.allowed[family]);
+    lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, '');
   }
 }
 
@@ -168,7 +210,10 @@ export function renderFrrConf(intent: ClusterIntent): string {
   );
 
   const neighbors = buildNeighbors(intent);
-  for (const n of neighbors) renderFilters(n, lines);
+  const lists = new PrefixLists();
+  const routeMaps: string[] = [];
+  for (const n of neighbors) renderRouteMaps(n, lists, routeMaps);
+  lines.push(...lists.lines, ...routeMaps);
 
   const vrfs = [...new Set(neighbors.map((n) => n.vrf))].sort();
   for (const vrf of vrfs) {
