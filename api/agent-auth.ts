@@ -4,9 +4,10 @@
 // - a verified assertion is cached until it expires (keyed by the token itself: hashing it per
 //   request cost more than the lookup; tokens live 5 minutes and are bound to one agent);
 //   agents reuse one assertion until shortly before its exp, so most polls cost a map lookup;
-// - agent records (keys, revocation) are cached for a short TTL, and evicted at once in this
-//   process when an agent is revoked or rotates its key.
-import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+// - agent records, with their keys imported, are cached (api/caches.ts): evicted at once on
+//   every instance when an agent is revoked or rotates its key, since Postgres announces it.
+import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import type { CachedAgent, TtlCache } from './caches.ts';
 import { findAgent, type AgentRecord } from '../db/queries/agents.ts';
 import type { Db } from '../db/client.ts';
 import { withPlatform } from '../db/tenant.ts';
@@ -15,7 +16,6 @@ import { ApiError } from './errors.ts';
 export interface AgentPrincipal { agentId: string; clusterId: string; tenantId: string }
 
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
-const AGENT_TTL_MS = 30_000;
 const MAX_CACHED_ASSERTIONS = 200_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,22 +23,29 @@ const refused = (detail: string) => new ApiError(401, 'unauthorized', 'Unauthori
 
 export class AgentVerifier {
   private readonly assertions = new Map<string, { principal: AgentPrincipal; exp: number }>();
-  private readonly agents = new Map<string, { record: AgentRecord | undefined; fetchedAt: number }>();
 
-  constructor(private readonly db: Db, private readonly audience: string) {}
+  /** `agents`: agent records with imported keys (kept fresh by notifications where there are any). */
+  constructor(private readonly db: Db, private readonly audience: string, private readonly agents: TtlCache<CachedAgent>) {}
 
   /** Forget what is cached about an agent (after revocation or key rotation). */
   evict(agentId: string): void {
     this.agents.delete(agentId);
-    for (const [hash, entry] of this.assertions) if (entry.principal.agentId === agentId) this.assertions.delete(hash);
+    for (const [token, entry] of this.assertions) if (entry.principal.agentId === agentId) this.assertions.delete(token);
   }
 
-  private async agent(agentId: string, nowMs: number): Promise<AgentRecord | undefined> {
+  private async agent(agentId: string): Promise<CachedAgent | undefined> {
     const cached = this.agents.get(agentId);
-    if (cached && nowMs - cached.fetchedAt < AGENT_TTL_MS) return cached.record;
+    if (cached) return cached;
     const record = await withPlatform(this.db, (tx) => findAgent(tx, { agentId }));
-    this.agents.set(agentId, { record, fetchedAt: nowMs });
-    return record;
+    if (!record) return undefined;
+    // The current key, and during a rotation's grace period the previous one: imported once.
+    const keys: CachedAgent['keys'] = [{ kid: record.kid, key: await importJWK({ ...record.publicJwk, alg: 'EdDSA' }, 'EdDSA') }];
+    if (record.previousPublicJwk && record.previousKid && record.previousKeyValidUntil) {
+      keys.push({ kid: record.previousKid, key: await importJWK({ ...record.previousPublicJwk, alg: 'EdDSA' }, 'EdDSA'), validUntil: record.previousKeyValidUntil.getTime() });
+    }
+    const entry: CachedAgent = { record: { id: record.id, clusterId: record.clusterId, tenantId: record.tenantId, revokedAt: record.revokedAt }, keys };
+    this.agents.set(agentId, entry);
+    return entry;
   }
 
   async verify(authorization: string | undefined, now: Date): Promise<AgentPrincipal> {
@@ -46,47 +53,37 @@ export class AgentVerifier {
     if (!m) throw refused('send Authorization: Bearer <assertion signed by the agent key>');
     const token = m[1]!;
     const nowMs = now.getTime();
-    const hash = token;
-    const hit = this.assertions.get(hash);
+    const hit = this.assertions.get(token);
     if (hit && hit.exp * 1000 > nowMs) {
-      // Still honour a revocation seen since (here at once, elsewhere within the agent TTL).
-      const agent = await this.agent(hit.principal.agentId, nowMs);
-      if (!agent || agent.revokedAt) throw refused('the agent has been revoked');
+      // Still honour a revocation seen since (announced to every instance, see api/caches.ts).
+      const agent = await this.agent(hit.principal.agentId);
+      if (!agent || agent.record.revokedAt) throw refused('the agent has been revoked');
       return hit.principal;
     }
 
     let issuer: string | undefined;
+    let kid: string | undefined;
     try {
       issuer = decodeJwt(token).iss;
+      kid = decodeProtectedHeader(token).kid;
     } catch {
       throw refused('the assertion is not a JWT');
     }
     if (!issuer || !UUID.test(issuer)) throw refused('the assertion issuer must be the agent id');
-    const agent = await this.agent(issuer, nowMs);
+    const agent = await this.agent(issuer);
     if (!agent) throw refused('unknown agent');
-    if (agent.revokedAt) throw refused('the agent has been revoked');
+    if (agent.record.revokedAt) throw refused('the agent has been revoked');
 
-    // The current key, and during a rotation's grace period the previous one. The assertion's
-    // kid picks one; without a kid each valid key is tried.
-    const keys: Array<{ kid: string; jwk: JWK }> = [{ kid: agent.kid, jwk: agent.publicJwk }];
-    if (agent.previousPublicJwk && agent.previousKid && agent.previousKeyValidUntil && agent.previousKeyValidUntil.getTime() > nowMs) {
-      keys.push({ kid: agent.previousKid, jwk: agent.previousPublicJwk });
-    }
-    let kid: string | undefined;
-    try {
-      kid = decodeProtectedHeader(token).kid;
-    } catch {
-      throw refused('the assertion header is not readable');
-    }
-    const candidates = kid === undefined ? keys : keys.filter((k) => k.kid === kid);
+    // The assertion's kid picks the key; without a kid each valid key is tried.
+    const valid = agent.keys.filter((k) => k.validUntil === undefined || k.validUntil > nowMs);
+    const candidates = kid === undefined ? valid : valid.filter((k) => k.kid === kid);
     if (candidates.length === 0) throw refused('the assertion is signed with a key this agent does not hold');
     let payload: JWTPayload | undefined;
     let failure: unknown;
     for (const candidate of candidates) {
       try {
-        const key = await importJWK({ ...candidate.jwk, alg: 'EdDSA' }, 'EdDSA');
-        ({ payload } = await jwtVerify(token, key, {
-          algorithms: ['EdDSA'], issuer: agent.id, subject: agent.id, audience: this.audience,
+        ({ payload } = await jwtVerify(token, candidate.key, {
+          algorithms: ['EdDSA'], issuer: agent.record.id, subject: agent.record.id, audience: this.audience,
           requiredClaims: ['exp', 'iat', 'jti'], clockTolerance: 30, currentDate: now,
         }));
         break;
@@ -102,14 +99,14 @@ export class AgentVerifier {
     }
     const exp = payload.exp!;
     if (exp - payload.iat! > MAX_ASSERTION_LIFETIME_SECONDS) throw refused(`an assertion may live at most ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
-    const principal = { agentId: agent.id, clusterId: agent.clusterId, tenantId: agent.tenantId };
+    const principal = { agentId: agent.record.id, clusterId: agent.record.clusterId, tenantId: agent.record.tenantId };
     if (this.assertions.size >= MAX_CACHED_ASSERTIONS) this.prune(nowMs);
-    this.assertions.set(hash, { principal, exp });
+    this.assertions.set(token, { principal, exp });
     return principal;
   }
 
   private prune(nowMs: number): void {
-    for (const [hash, entry] of this.assertions) if (entry.exp * 1000 <= nowMs) this.assertions.delete(hash);
+    for (const [token, entry] of this.assertions) if (entry.exp * 1000 <= nowMs) this.assertions.delete(token);
     if (this.assertions.size >= MAX_CACHED_ASSERTIONS) this.assertions.clear();
   }
 }

@@ -12,6 +12,7 @@ import { findTenantBySlug } from '../db/queries/tenants.ts';
 import { withPlatform } from '../db/tenant.ts';
 import { TokenVerifier } from './auth.ts';
 import { AgentVerifier } from './agent-auth.ts';
+import { TtlCache } from './caches.ts';
 import { registerAgentRoutes } from './routes/agent.ts';
 import { registerClusterOpsRoutes } from './routes/cluster-ops.ts';
 import { now, type AppDeps, type AppEnv, type Ctx } from './context.ts';
@@ -38,7 +39,8 @@ export function createApp(deps: AppDeps) {
     },
   });
   const verifier = new TokenVerifier(deps.auth);
-  const agentVerifier = new AgentVerifier(deps.db, deps.publicUrl);
+  // Without notifications (Workers) agent records are only trusted for a short while.
+  const agentVerifier = new AgentVerifier(deps.db, deps.publicUrl, deps.caches?.agents ?? new TtlCache(30_000));
 
   // Server-issued request ids only: a client-supplied X-Request-Id is not trusted.
   app.use(requestId({ generator: () => crypto.randomUUID(), headerName: '' }));

@@ -6,7 +6,7 @@ import type { SecretKey } from '../db/secrets.ts';
 import type { TenantRecord } from '../db/queries/tenants.ts';
 import type { AuthConfig, Principal } from './auth.ts';
 import type { AgentPrincipal } from './agent-auth.ts';
-import type { DesiredIndex } from './desired-index.ts';
+import type { PollCaches } from './caches.ts';
 import { forbidden } from './errors.ts';
 
 export interface AppDeps {
@@ -22,8 +22,8 @@ export interface AppDeps {
   publicUrl: string;
   /** What agents are told to poll at (seconds). */
   pollIntervalSeconds?: number;
-  /** The poll path's in-memory index, where the runtime can keep it fresh (LISTEN/NOTIFY). */
-  desiredIndex?: DesiredIndex;
+  /** The poll path's caches, where the runtime keeps them fresh (LISTEN/NOTIFY, see api/caches.ts). */
+  caches?: PollCaches;
   /** Counters for what must (not) happen: `render`, `poll-read`. */
   metrics?: { count(name: string, by?: number): void };
 }

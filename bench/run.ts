@@ -15,6 +15,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerif
 import { eq, sql } from 'drizzle-orm';
 import { createApp } from '../api/app.ts';
 import { AgentVerifier } from '../api/agent-auth.ts';
+import { TtlCache } from '../api/caches.ts';
 import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken, type AuthConfig } from '../api/auth.ts';
 import { revisionContext, signDigest } from '../api/rendering.ts';
 import { openPostgres, resultRows } from '../db/client.ts';
@@ -79,8 +80,8 @@ function rssMb(pid: number): number {
 
 interface LoadResult { requestsPerSecond: number; p50: number; p99: number; max: number; total: number; errors: number; timeouts: number; non2xx: number; statusCodes: Record<string, { count: number }> }
 
-async function load(mode: 'poll' | 'ingest' | 'plain', url: string, file: string, seconds: number, sampleRssOf?: number): Promise<LoadResult & { peakRssMb?: number }> {
-  const child = spawnNode(['--import', 'tsx', here('./loadgen.ts'), mode, url, file, String(CONNECTIONS), String(seconds)]);
+async function load(mode: 'poll' | 'poll-each' | 'ingest' | 'plain', url: string, file: string, seconds: number, sampleRssOf?: number, amount?: number): Promise<LoadResult & { peakRssMb?: number }> {
+  const child = spawnNode(['--import', 'tsx', here('./loadgen.ts'), mode, url, file, String(CONNECTIONS), String(seconds), ...(amount ? [String(amount)] : [])]);
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   let peak = 0;
@@ -206,7 +207,7 @@ async function main() {
     const agentRecord = (await withPlatform(database.db, (tx) => tx.select().from(agents).where(eq(agents.id, agentKeys[0]!.agentId))))[0]!;
     const publicKey = await importJWK({ ...agentRecord.publicJwk, alg: 'EdDSA' }, 'EdDSA');
     const verifyUs = await perOp(2000, () => jwtVerify(sample[0]!.token, publicKey, { algorithms: ['EdDSA'], audience: apiUrl }));
-    const verifier = new AgentVerifier(database.db, apiUrl);
+    const verifier = new AgentVerifier(database.db, apiUrl, new TtlCache(600_000));
     await verifier.verify(`Bearer ${sample[0]!.token}`, new Date());
     const cachedUs = await perOp(100_000, () => verifier.verify(`Bearer ${sample[0]!.token}`, new Date()));
     const clusterId = agentRecord.clusterId;
@@ -238,15 +239,16 @@ async function main() {
     await load('poll', `http://127.0.0.1:${basePort}`, pollFile, 2);
     // The same requests (headers and all) as the API gets; the baseline ignores them.
     const base = await load('poll', `http://127.0.0.1:${basePort}`, pollFile, SECONDS);
-    log('API warm-up (every agent verified once, the index filled)');
-    const warm = await load('poll', apiUrl, pollFile, Math.max(5, Math.ceil(SECONDS / 2)));
+    log('first polls: every agent once (assertion verified, agent loaded, desired revision read)');
+    const warm = await load('poll-each', apiUrl, pollFile, 0, api.pid, AGENTS);
     log(`API poll: ${SECONDS}s`);
     const poll = await load('poll', apiUrl, pollFile, SECONDS, api.pid);
     const ratio = poll.requestsPerSecond / base.requestsPerSecond;
     const unexpected = Object.entries(poll.statusCodes).filter(([code]) => code !== '304');
     verdicts.push(['Poll 304 throughput vs bare Hono', `${(ratio * 100).toFixed(0)} %`, `≥ ${TARGETS.pollRatio * 100} %`, ratio >= TARGETS.pollRatio]);
     verdicts.push(['Poll 304 p99 latency', `${poll.p99} ms`, `< ${TARGETS.pollP99Ms} ms`, poll.p99 < TARGETS.pollP99Ms]);
-    verdicts.push(['API RSS under poll load', `${poll.peakRssMb!.toFixed(0)} MB`, `< ${TARGETS.apiRssMb} MB`, poll.peakRssMb! < TARGETS.apiRssMb]);
+    const apiRss = Math.max(poll.peakRssMb!, warm.peakRssMb!);
+    verdicts.push(['API RSS under poll load (peak)', `${apiRss.toFixed(0)} MB`, `< ${TARGETS.apiRssMb} MB`, apiRss < TARGETS.apiRssMb]);
 
     // ---------------------------------------------------------------- status ingest
     log(`ingest: ${INGEST_AGENTS} agents, 8 sessions each`);
@@ -336,7 +338,7 @@ async function main() {
       'current ETag (so the answer is 304).', '',
       '| | req/s | p50 | p99 | max | answers |', '|---|---|---|---|---|---|',
       `| bare Hono (baseline) | ${base.requestsPerSecond.toFixed(0)} | ${base.p50} ms | ${base.p99} ms | ${base.max} ms | ${fmtCodes(base.statusCodes)} |`,
-      `| metalfleet, warm-up (first verification of every agent) | ${warm.requestsPerSecond.toFixed(0)} | ${warm.p50} ms | ${warm.p99} ms | ${warm.max} ms | ${fmtCodes(warm.statusCodes)} |`,
+      `| metalfleet, first poll of each agent (verify, load agent, read desired revision) | ${warm.requestsPerSecond.toFixed(0)} | ${warm.p50} ms | ${warm.p99} ms | ${warm.max} ms | ${fmtCodes(warm.statusCodes)} |`,
       `| metalfleet, steady state | ${poll.requestsPerSecond.toFixed(0)} | ${poll.p50} ms | ${poll.p99} ms | ${poll.max} ms | ${fmtCodes(poll.statusCodes)} |`, '',
       `Ratio to the baseline: **${(ratio * 100).toFixed(1)} %**.${unexpected.length ? ` Unexpected answers: ${fmtCodes(Object.fromEntries(unexpected))}.` : ''}`, '',
       'Where a poll\'s time goes (measured in this process, one at a time unless said otherwise):', '',
@@ -361,7 +363,8 @@ async function main() {
       ...renderRows, '',
       '## Memory', '',
       '| process | RSS |', '|---|---|',
-      `| API, peak under the poll load | ${poll.peakRssMb!.toFixed(0)} MB |`,
+      `| API, peak during the first polls (${AGENTS.toLocaleString('en')} agents verified and cached) | ${warm.peakRssMb!.toFixed(0)} MB |`,
+      `| API, peak under the steady poll load | ${poll.peakRssMb!.toFixed(0)} MB |`,
       `| agent (frr mode), steady state after 15 s of 1 s polls | ${agentRss.toFixed(0)} MB |`, '',
       ...profiles.flatMap(([mode, table]) => [`## Profile of the API under the ${mode} load (target missed)`, '',
         'Self time of the hottest functions in the API process (V8 CPU profile; `(idle)` is time waiting for I/O, mostly the database).', '', table, '']),

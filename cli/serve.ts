@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.ts';
-import { DesiredIndex } from '../api/desired-index.ts';
+import { listenForInvalidations, notifiedPollCaches } from '../api/caches.ts';
 import { mintToken, parseTtl, type AuthConfig } from '../api/auth.ts';
 import { importSecretKey } from '../db/secrets.ts';
 import { migrate, migrationStatus } from '../db/migrate.ts';
@@ -46,10 +46,11 @@ export async function serveCommand(): Promise<void> {
     }
   }
 
-  // Polls answer 304 from memory; Postgres tells every instance when a desired revision moves.
-  const desiredIndex = new DesiredIndex();
-  const stopListening = await DesiredIndex.listen(database, desiredIndex);
-  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, desiredIndex });
+  // Polls answer 304 from memory; Postgres tells every instance when a desired revision or an
+  // agent changes.
+  const caches = notifiedPollCaches();
+  const stopListening = await listenForInvalidations(database, caches);
+  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);

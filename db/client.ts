@@ -13,8 +13,11 @@ export interface Database {
   db: Db;
   kind: DatabaseKind;
   close(): Promise<void>;
-  /** LISTEN on a channel (Node drivers); resolves to a function that stops listening. */
-  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * LISTEN on a channel (Node drivers); `onListen` runs on every (re)subscription, after which
+   * notifications sent meanwhile may have been missed. Resolves to a function that stops.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
 }
 
 export interface PostgresOptions {
@@ -42,8 +45,8 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     db: drizzlePostgres({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db,
     kind: 'postgres',
     close: () => client.end({ timeout: 5 }),
-    async listen(channel, onPayload) {
-      const { unlisten } = await client.listen(channel, onPayload);
+    async listen(channel, onPayload, onListen) {
+      const { unlisten } = await client.listen(channel, onPayload, onListen);
       return unlisten;
     },
   };

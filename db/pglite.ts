@@ -13,8 +13,9 @@ export async function openPglite(dataDir?: string, opts: { onQuery?: (sql: strin
     db: drizzle({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db,
     kind: 'pglite',
     close: () => client.close(),
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unlisten = await client.listen(channel, onPayload);
+      onListen?.();
       return async () => { await unlisten(); };
     },
   };

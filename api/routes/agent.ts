@@ -117,7 +117,7 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     // one indexed read; nothing is rendered here, ever.
     const match = c.req.header('if-none-match');
     const isCurrent = (revision: number, sha256: string) => !!match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(configEtag(revision, sha256));
-    const cached = deps.desiredIndex?.get(clusterId);
+    const cached = deps.caches?.desired.get(clusterId);
     if (cached && isCurrent(cached.revision, cached.sha256)) {
       c.header('ETag', configEtag(cached.revision, cached.sha256));
       return c.body(null, 304);
@@ -127,7 +127,7 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
       .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
       .where(eq(clusters.id, clusterId)));
     if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
-    deps.desiredIndex?.set(clusterId, desired);
+    deps.caches?.desired.set(clusterId, desired);
     c.header('ETag', configEtag(desired.revision, desired.sha256));
     if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304);
     const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));

@@ -200,6 +200,15 @@ describe('agent assertions', () => {
     await assert.rejects(victim.fetchConfig(), (err) => err instanceof ControlPlaneError && err.status === 401);
   });
 
+  test('a revocation made by another instance reaches this one at once (the database announces it)', async () => {
+    const victim = await enrolledAgent('enroll');
+    const assertion = await victim.assertion();
+    assert.equal((await poll(assertion)).status, 200, 'verified and cached');
+    await h.database.db.execute(sql`update agents set revoked_at = now() where id = ${victim.identity!.agentId}`);
+    for (let i = 0; i < 50 && h.caches.agents.get(victim.identity!.agentId); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await poll(assertion)).status, 401);
+  });
+
   test('key rotation: the new key works and the old one stays valid for the grace period', async () => {
     const rotating = await enrolledAgent('enroll');
     const oldKey = rotating.identity!.privateJwk;
@@ -241,7 +250,7 @@ describe('polling and status', () => {
     assert.equal((await agent.fetchConfig(first.etag)).status, 304);
     assert.equal((await post('peers', { name: 'poll-tor', myASN: 64512, peerASN: 64513, peerAddress: '10.0.0.77', clusterSelector: { matchLabels: { poll: 'yes' } } })).status, 201);
     // NOTIFY is delivered after commit; give the listener a moment.
-    for (let i = 0; i < 50 && h.desiredIndex.get(agent.identity!.clusterId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && h.caches.desired.get(agent.identity!.clusterId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
     const next = await agent.fetchConfig(first.etag);
     assert.equal(next.status, 200);
     assert.ok(next.status === 200 && next.config.revision === first.config.revision + 1 && next.config.content.includes('10.0.0.77'));

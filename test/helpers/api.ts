@@ -4,7 +4,7 @@ import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken, type 
 import { generateSecretKeyText, importSecretKey, type SecretKey } from '../../db/secrets.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 import { AgentClient } from '../../agents/client.ts';
-import { DesiredIndex } from '../../api/desired-index.ts';
+import { listenForInvalidations, notifiedPollCaches, type PollCaches } from '../../api/caches.ts';
 
 export interface Harness {
   app: ReturnType<typeof createApp>;
@@ -15,7 +15,7 @@ export interface Harness {
   metrics: Map<string, number>;
   /** Every SQL statement the app sent, in order (drizzle's logger). */
   queries: string[];
-  desiredIndex: DesiredIndex;
+  caches: PollCaches;
   /** An agent client talking to this app in-process. */
   agentClient(): AgentClient;
   token(principal: Principal, ttlSeconds?: number): Promise<string>;
@@ -47,10 +47,10 @@ export async function startHarness(opts: { database?: TestDatabase } = {}): Prom
   const auth: AuthConfig = { signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE };
   const secretKey = await importSecretKey(generateSecretKeyText());
   const metrics = new Map<string, number>();
-  const desiredIndex = new DesiredIndex();
-  const stopListening = await DesiredIndex.listen(database, desiredIndex);
+  const caches = notifiedPollCaches();
+  const stopListening = await listenForInvalidations(database, caches);
   const app = createApp({
-    db: database.db, secretKey, auth, log: () => {}, publicUrl: PUBLIC_URL, pollIntervalSeconds: 30, desiredIndex,
+    db: database.db, secretKey, auth, log: () => {}, publicUrl: PUBLIC_URL, pollIntervalSeconds: 30, caches,
     metrics: { count: (name, by = 1) => metrics.set(name, (metrics.get(name) ?? 0) + by) },
   });
   return {
@@ -72,7 +72,7 @@ export async function startHarness(opts: { database?: TestDatabase } = {}): Prom
       try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
       return { status: res.status, headers: res.headers, body: parsed, text };
     },
-    desiredIndex,
+    caches,
     close: async () => {
       await stopListening?.();
       await database.close();
