@@ -1,13 +1,14 @@
 // Agent authentication. Every agent request carries a short JWT it signed with its own Ed25519
 // key (iss = sub = agent id, aud = the control plane's public URL, exp at most 5 minutes after
 // iat, jti). The poll path is hot, so (see the architecture's poll path budget):
-// - a verified assertion is cached until it expires (keyed by the token itself: hashing it per
-//   request cost more than the lookup; tokens live 5 minutes and are bound to one agent);
-//   agents reuse one assertion until shortly before its exp, so most polls cost a map lookup;
-// - agent records, with their keys imported, are cached (api/caches.ts): evicted at once on
+// - a verified assertion is cached until it expires, keyed by its SHA-256 (64 bytes per agent
+//   instead of the whole token); agents reuse one assertion until shortly before its exp, so
+//   most polls cost a hash and a map lookup;
+// - agent records and their public keys are cached (api/caches.ts): evicted at once on
 //   every instance when an agent is revoked or rotates its key, since Postgres announces it.
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { CachedAgent, TtlCache } from './caches.ts';
+import { sha256Hex } from '../render/index.ts';
 import { findAgent, type AgentRecord } from '../db/queries/agents.ts';
 import type { Db } from '../db/client.ts';
 import { withPlatform } from '../db/tenant.ts';
@@ -38,10 +39,10 @@ export class AgentVerifier {
     if (cached) return cached;
     const record = await withPlatform(this.db, (tx) => findAgent(tx, { agentId }));
     if (!record) return undefined;
-    // The current key, and during a rotation's grace period the previous one: imported once.
-    const keys: CachedAgent['keys'] = [{ kid: record.kid, key: await importJWK({ ...record.publicJwk, alg: 'EdDSA' }, 'EdDSA') }];
+    // The current key, and during a rotation's grace period the previous one.
+    const keys: CachedAgent['keys'] = [{ kid: record.kid, jwk: record.publicJwk }];
     if (record.previousPublicJwk && record.previousKid && record.previousKeyValidUntil) {
-      keys.push({ kid: record.previousKid, key: await importJWK({ ...record.previousPublicJwk, alg: 'EdDSA' }, 'EdDSA'), validUntil: record.previousKeyValidUntil.getTime() });
+      keys.push({ kid: record.previousKid, jwk: record.previousPublicJwk, validUntil: record.previousKeyValidUntil.getTime() });
     }
     const entry: CachedAgent = { record: { id: record.id, clusterId: record.clusterId, tenantId: record.tenantId, revokedAt: record.revokedAt }, keys };
     this.agents.set(agentId, entry);
@@ -53,7 +54,8 @@ export class AgentVerifier {
     if (!m) throw refused('send Authorization: Bearer <assertion signed by the agent key>');
     const token = m[1]!;
     const nowMs = now.getTime();
-    const hit = this.assertions.get(token);
+    const cacheKey = sha256Hex(token);
+    const hit = this.assertions.get(cacheKey);
     if (hit && hit.exp * 1000 > nowMs) {
       // Still honour a revocation seen since (announced to every instance, see api/caches.ts).
       const agent = await this.agent(hit.principal.agentId);
@@ -82,7 +84,7 @@ export class AgentVerifier {
     let failure: unknown;
     for (const candidate of candidates) {
       try {
-        ({ payload } = await jwtVerify(token, candidate.key, {
+        ({ payload } = await jwtVerify(token, await importJWK({ ...candidate.jwk, alg: 'EdDSA' }, 'EdDSA'), {
           algorithms: ['EdDSA'], issuer: agent.record.id, subject: agent.record.id, audience: this.audience,
           requiredClaims: ['exp', 'iat', 'jti'], clockTolerance: 30, currentDate: now,
         }));
@@ -101,7 +103,7 @@ export class AgentVerifier {
     if (exp - payload.iat! > MAX_ASSERTION_LIFETIME_SECONDS) throw refused(`an assertion may live at most ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
     const principal = { agentId: agent.record.id, clusterId: agent.record.clusterId, tenantId: agent.record.tenantId };
     if (this.assertions.size >= MAX_CACHED_ASSERTIONS) this.prune(nowMs);
-    this.assertions.set(token, { principal, exp });
+    this.assertions.set(cacheKey, { principal, exp });
     return principal;
   }
 

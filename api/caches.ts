@@ -41,10 +41,14 @@ export class TtlCache<V> {
 
 export interface Desired { revision: number; sha256: string }
 
-/** An agent as the poll path needs it: the row, and its current (and grace-period) keys imported. */
+/**
+ * An agent as the poll path needs it: the row, and its current (and grace-period) public keys.
+ * Keys stay JWKs (about 100 bytes); they are imported only to verify a new assertion, roughly
+ * once per assertion lifetime per agent, while an imported key costs kilobytes of native memory.
+ */
 export interface CachedAgent {
   record: { id: string; clusterId: string; tenantId: string; revokedAt: Date | null };
-  keys: Array<{ kid: string; key: CryptoKey | Uint8Array; validUntil?: number }>;
+  keys: Array<{ kid: string; jwk: Record<string, string>; validUntil?: number }>;
 }
 
 export interface PollCaches {

@@ -228,6 +228,8 @@ async function main() {
     const apiEnv = {
       DATABASE_URL: dbUrl.toString(), METALFLEET_SECRET_KEY: secretText, METALFLEET_SIGNING_KEY: JSON.stringify(signingJwk),
       HOST: '127.0.0.1', PORT: String(port), METALFLEET_PUBLIC_URL: apiUrl, METALFLEET_DATA_DIR: dataDir, METALFLEET_POLL_INTERVAL: '1',
+      // The API as deployed: NODE_OPTIONS from the environment (BENCH_API_NODE_OPTIONS to try others).
+      NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '',
     };
     const api = spawnNode([BIN, 'serve'], apiEnv);
     children.push(api);
@@ -329,7 +331,8 @@ async function main() {
       `| Memory | ${(totalmem() / 2 ** 30).toFixed(0)} GiB |`,
       `| Node.js | ${process.version} |`,
       `| PostgreSQL | ${pgVersion.split(' on ')[0]} (same machine) |`,
-      `| Load | autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, in its own process |`, '',
+      `| Load | autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, in its own process |`,
+      `| API process | the production bundle (\`dist/metalfleet.mjs\`), NODE_OPTIONS=\`${apiEnv.NODE_OPTIONS || '(none)'}\` |`, '',
       '## Targets', '',
       '| what | measured | target | |', '|---|---|---|---|',
       ...verdicts.map(([what, measured, target, ok]) => `| ${what} | ${measured} | ${target} | ${ok ? 'met' : '**not met**'} |`), '',

@@ -1,11 +1,12 @@
 // Opening the configured database from the Node entry.
 import { join } from 'node:path';
 import { openPostgres, type Database } from '../db/client.ts';
-import { openPglite } from '../db/pglite.ts';
 import { ensureDataDir, type NodeConfig } from './config.ts';
 
 export async function openConfiguredDatabase(config: NodeConfig): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  // PGlite is loaded only in embedded mode: a server on PostgreSQL never pays for it.
+  const { openPglite } = await import('../db/pglite.ts');
   return openPglite(join(ensureDataDir(config), 'pgdata'));
 }
 
