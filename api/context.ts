@@ -1,7 +1,7 @@
 // What every route can reach: the request's principal and tenant, and the app's dependencies.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Db } from '../db/client.ts';
+import type { Database, Db } from '../db/client.ts';
 import type { SecretKey } from '../db/secrets.ts';
 import type { TenantRecord } from '../db/queries/tenants.ts';
 import type { AuthConfig, Principal } from './auth.ts';
@@ -22,6 +22,8 @@ export interface AppDeps {
   publicUrl: string;
   /** What agents are told to poll at (seconds). */
   pollIntervalSeconds?: number;
+  /** Several statements in one round trip, where the driver can (status reports use it). */
+  simpleQuery?: Database['simpleQuery'];
   /** The poll path's caches, where the runtime keeps them fresh (LISTEN/NOTIFY, see api/caches.ts). */
   caches?: PollCaches;
   /** Counters for what must (not) happen: `render`, `poll-read`. */

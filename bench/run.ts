@@ -228,8 +228,9 @@ async function main() {
     const apiEnv = {
       DATABASE_URL: dbUrl.toString(), METALFLEET_SECRET_KEY: secretText, METALFLEET_SIGNING_KEY: JSON.stringify(signingJwk),
       HOST: '127.0.0.1', PORT: String(port), METALFLEET_PUBLIC_URL: apiUrl, METALFLEET_DATA_DIR: dataDir, METALFLEET_POLL_INTERVAL: '1',
-      // The API as deployed: NODE_OPTIONS from the environment (BENCH_API_NODE_OPTIONS to try others).
-      NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '',
+      // The API as deployed (README, "Running against PostgreSQL"): the V8 heap capped for the
+      // fleet size, so that it collects instead of growing. BENCH_API_NODE_OPTIONS tries others.
+      NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-old-space-size=128',
     };
     const api = spawnNode([BIN, 'serve'], apiEnv);
     children.push(api);

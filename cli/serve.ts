@@ -50,7 +50,7 @@ export async function serveCommand(): Promise<void> {
   // agent changes.
   const caches = notifiedPollCaches();
   const stopListening = await listenForInvalidations(database, caches);
-  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches });
+  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches, simpleQuery: database.simpleQuery });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);

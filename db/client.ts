@@ -18,6 +18,11 @@ export interface Database {
    * notifications sent meanwhile may have been missed. Resolves to a function that stops.
    */
   listen?(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
+  /**
+   * Runs several statements (no parameters) in one round trip, as one implicit transaction (an
+   * error rolls all of them back); resolves to the rows of the last. See db/one-trip.ts.
+   */
+  simpleQuery?(text: string): Promise<Array<Record<string, unknown>>>;
 }
 
 export interface PostgresOptions {
@@ -48,6 +53,12 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     async listen(channel, onPayload, onListen) {
       const { unlisten } = await client.listen(channel, onPayload, onListen);
       return unlisten;
+    },
+    async simpleQuery(text) {
+      const result = (await client.unsafe(text).simple()) as unknown as Array<unknown>;
+      // Several statements: one result per statement; the last one is the caller's.
+      const last = Array.isArray(result[0]) || result.length === 0 ? result.at(-1) ?? [] : result;
+      return Array.from(last as Array<Record<string, unknown>>);
     },
   };
 }

@@ -18,5 +18,9 @@ export async function openPglite(dataDir?: string, opts: { onQuery?: (sql: strin
       onListen?.();
       return async () => { await unlisten(); };
     },
+    async simpleQuery(text) {
+      const results = await client.exec(text);
+      return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+    },
   };
 }

@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { calculateJwkThumbprint } from 'jose';
 import { and, eq } from 'drizzle-orm';
-import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
+import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, recordStatusInOneTrip, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
 import { getRevision } from '../../db/queries/revisions.ts';
 import { clusters, configRevisions } from '../../db/schema.ts';
 import { openSecret } from '../../db/secrets.ts';
@@ -143,10 +143,14 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
   }), async (c) => {
     const agent = c.get('agent');
     const body = c.req.valid('json');
-    const result = await withAgent(deps.db, agent.clusterId, (tx) => recordStatus(tx, {
+    const report = {
       agentId: agent.agentId, clusterId: agent.clusterId, appliedRevision: body.appliedRevision, applyError: body.applyError ?? null,
       agentVersion: body.agentVersion ?? null, capabilities: body.capabilities, sessions: body.sessions,
-    }), { telemetry: true });
+    };
+    // One round trip where the driver allows; otherwise a scoped transaction.
+    const result = deps.simpleQuery
+      ? await recordStatusInOneTrip(deps.simpleQuery, report)
+      : await withAgent(deps.db, agent.clusterId, (tx) => recordStatus(tx, report), { telemetry: true });
     deps.metrics?.count('session-writes', result.sessionWrites);
     // A capability change (say FRR 8.4 → 9.1) can change what the cluster's config must be.
     if (result.capabilitiesChanged) await rerenderCluster(agent.tenantId, agent.clusterId, `capabilities reported by agent ${agent.agentId}`);

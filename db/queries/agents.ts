@@ -1,8 +1,9 @@
 // Enrollment tokens, agents and their keys, and what agents report.
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import { resultRows } from '../client.ts';
+import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { resultRows, type Database } from '../client.ts';
+import { scopedScript } from '../one-trip.ts';
 import type { Tx } from '../tenant.ts';
-import { agents, clusters, enrollmentTokens, sessionStates, type ClusterCapabilities } from '../schema.ts';
+import { agents, CLUSTER_SETTING, clusters, enrollmentTokens, sessionStates, type ClusterCapabilities } from '../schema.ts';
 
 export interface EnrollmentTokenRecord {
   id: string; clusterId: string; expiresAt: Date; usedAt: Date | null; revokedAt: Date | null; createdBy: string | null; createdAt: Date;
@@ -90,19 +91,19 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Records a status report in one statement (agents report often; ingest throughput is what lets
- * one instance serve a large fleet): the cluster and agent rows are updated, session rows are
+ * The status report as one statement (agents report often; ingest throughput is what lets one
+ * instance serve a large fleet): the cluster and agent rows are updated, session rows are
  * written only where something other than a growing uptime changed (`ON CONFLICT ... WHERE`),
  * sessions no longer reported are removed, and the previous capabilities come back so that the
- * caller can tell whether they changed.
+ * caller can tell whether they changed. Run in the agent scope of `report.clusterId`.
  */
-export async function recordStatus(tx: Tx, report: StatusReport): Promise<{ capabilitiesChanged: boolean; sessionWrites: number }> {
+export function statusStatement(report: StatusReport): SQL {
   const caps = report.capabilities === undefined ? null : JSON.stringify(report.capabilities);
   const sessions = JSON.stringify(report.sessions.map((s) => ({
     node: s.node, peer: s.peer, vrf: s.vrf, bgp_state: s.bgpState, bfd_state: s.bfdState, uptime_seconds: s.uptimeSeconds,
     prefixes_received: s.prefixesReceived, prefixes_sent: s.prefixesSent, last_reset_reason: s.lastResetReason,
   })));
-  const [state] = resultRows<{ old_capabilities: unknown; writes: number | string }>(await tx.execute(sql`
+  return sql`
     with previous as (select tenant_id, capabilities from clusters where id = ${report.clusterId}),
     cluster_update as (
       update clusters set applied_revision = ${report.appliedRevision}, last_apply_error = ${report.applyError}, last_seen_at = now(), updated_at = now(),
@@ -133,12 +134,33 @@ export async function recordStatus(tx: Tx, report: StatusReport): Promise<{ capa
       returning 1)
     select p.capabilities as old_capabilities,
       (select count(*) from written) + (select count(*) from vanished) + 0 * ((select count(*) from cluster_update) + (select count(*) from agent_update)) as writes
-    from previous p`));
-  if (!state) throw new Error(`cluster ${report.clusterId} is not visible in this scope`);
+    from previous p`;
+}
+
+export interface StatusOutcome { capabilitiesChanged: boolean; sessionWrites: number }
+
+function interpretStatus(report: StatusReport, row: { old_capabilities: unknown; writes: number | string } | undefined): StatusOutcome {
+  if (!row) throw new Error(`cluster ${report.clusterId} is not visible in this scope`);
   return {
-    capabilitiesChanged: report.capabilities !== undefined && !sameJson(state.old_capabilities ?? {}, report.capabilities),
-    sessionWrites: Number(state.writes),
+    capabilitiesChanged: report.capabilities !== undefined && !sameJson(row.old_capabilities ?? {}, report.capabilities),
+    sessionWrites: Number(row.writes),
   };
+}
+
+/** Records a status report inside a scoped transaction (any driver). */
+export async function recordStatus(tx: Tx, report: StatusReport): Promise<StatusOutcome> {
+  const [row] = resultRows<{ old_capabilities: unknown; writes: number | string }>(await tx.execute(statusStatement(report)));
+  return interpretStatus(report, row);
+}
+
+/**
+ * Records a status report in one round trip: scope and statement in one message (db/one-trip.ts).
+ * Telemetry: the commit does not wait for the WAL flush (agents report again every interval).
+ */
+export async function recordStatusInOneTrip(simpleQuery: NonNullable<Database['simpleQuery']>, report: StatusReport): Promise<StatusOutcome> {
+  const script = scopedScript('metalfleet_agent', { [CLUSTER_SETTING]: report.clusterId, synchronous_commit: 'off' }, statusStatement(report));
+  const [row] = await simpleQuery(script) as Array<{ old_capabilities: unknown; writes: number | string }>;
+  return interpretStatus(report, row);
 }
 
 export function listSessions(tx: Tx, { clusterId }: { clusterId: string }) {

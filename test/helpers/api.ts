@@ -50,7 +50,7 @@ export async function startHarness(opts: { database?: TestDatabase } = {}): Prom
   const caches = notifiedPollCaches();
   const stopListening = await listenForInvalidations(database, caches);
   const app = createApp({
-    db: database.db, secretKey, auth, log: () => {}, publicUrl: PUBLIC_URL, pollIntervalSeconds: 30, caches,
+    db: database.db, secretKey, auth, log: () => {}, publicUrl: PUBLIC_URL, pollIntervalSeconds: 30, caches, simpleQuery: database.simpleQuery,
     metrics: { count: (name, by = 1) => metrics.set(name, (metrics.get(name) ?? 0) + by) },
   });
   return {

@@ -1,0 +1,43 @@
+// One round trip for a scoped statement on the hottest write path (agent status reports): the
+// scope (role and settings, transaction-local) and the statement go to Postgres as one
+// multi-statement message, which Postgres runs as one implicit transaction: the scope ends with
+// it, and an error rolls everything back and leaves the pooled connection clean. The statement
+// is an ordinary drizzle template (one source of SQL); its parameters become dollar-quoted
+// literals with a random tag that the value cannot contain, so no value is ever parsed as SQL.
+import { type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { ScopeRole } from './tenant.ts';
+
+const dialect = new PgDialect();
+
+function randomTag(): string {
+  return `$mf${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')}$`;
+}
+
+/** A value as an SQL literal that Postgres can only read as data. */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError('a number literal must be finite');
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  const text = String(value);
+  if (text.includes('\0')) throw new TypeError('text with a NUL byte cannot be sent to PostgreSQL');
+  let tag = randomTag();
+  while (text.includes(tag)) tag = randomTag();
+  return `${tag}${text}${tag}`;
+}
+
+/** The statement with its parameters inlined as literals. */
+export function inlineStatement(statement: SQL): string {
+  const { sql, params } = dialect.sqlToQuery(statement);
+  return sql.replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1]));
+}
+
+/** The scope's settings and the statement, as one message. */
+export function scopedScript(role: ScopeRole, settings: Record<string, string>, statement: SQL): string {
+  const assignments = [`set_config('role', ${sqlLiteral(role)}, true)`,
+    ...Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, true)`)];
+  return `select ${assignments.join(', ')};\n${inlineStatement(statement)}`;
+}
