@@ -14,8 +14,8 @@ function randomTag(): string {
   return `$mf${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')}$`;
 }
 
-/** A value as an SQL literal that Postgres can only read as data. */
-export function sqlLiteral(value: unknown): string {
+/** A value as an SQL literal that Postgres can only read as data (`tag`: reuse one known not to occur in it). */
+export function sqlLiteral(value: unknown, tag?: string): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('a number literal must be finite');
@@ -24,15 +24,17 @@ export function sqlLiteral(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   const text = String(value);
   if (text.includes('\0')) throw new TypeError('text with a NUL byte cannot be sent to PostgreSQL');
-  let tag = randomTag();
-  while (text.includes(tag)) tag = randomTag();
-  return `${tag}${text}${tag}`;
+  let quote = tag ?? randomTag();
+  while (text.includes(quote)) quote = randomTag();
+  return `${quote}${text}${quote}`;
 }
 
 /** The statement with its parameters inlined as literals. */
 export function inlineStatement(statement: SQL): string {
   const { sql, params } = dialect.sqlToQuery(statement);
-  return sql.replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1]));
+  // One tag for the statement (random bytes are not free on a hot path), unless a value holds it.
+  const tag = randomTag();
+  return sql.replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1], tag));
 }
 
 /** The scope's settings and the statement, as one message. */

@@ -92,10 +92,9 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /**
  * The status report as one statement (agents report often; ingest throughput is what lets one
- * instance serve a large fleet): the cluster and agent rows are updated, session rows are
- * written only where something other than a growing uptime changed (`ON CONFLICT ... WHERE`),
- * sessions no longer reported are removed, and the previous capabilities come back so that the
- * caller can tell whether they changed. Run in the agent scope of `report.clusterId`.
+ * instance serve a large fleet): a call of metalfleet_record_status, which updates the cluster
+ * and agent rows, writes only the session rows that changed, removes vanished sessions, and
+ * returns the previous capabilities. Run in the agent scope of `report.clusterId`.
  */
 export function statusStatement(report: StatusReport): SQL {
   const caps = report.capabilities === undefined ? null : JSON.stringify(report.capabilities);
@@ -103,38 +102,9 @@ export function statusStatement(report: StatusReport): SQL {
     node: s.node, peer: s.peer, vrf: s.vrf, bgp_state: s.bgpState, bfd_state: s.bfdState, uptime_seconds: s.uptimeSeconds,
     prefixes_received: s.prefixesReceived, prefixes_sent: s.prefixesSent, last_reset_reason: s.lastResetReason,
   })));
-  return sql`
-    with previous as (select tenant_id, capabilities from clusters where id = ${report.clusterId}),
-    cluster_update as (
-      update clusters set applied_revision = ${report.appliedRevision}, last_apply_error = ${report.applyError}, last_seen_at = now(), updated_at = now(),
-        capabilities = coalesce(${caps}::jsonb, capabilities)
-      where id = ${report.clusterId} returning 1),
-    agent_update as (
-      update agents set last_seen_at = now(), agent_version = coalesce(${report.agentVersion}, agent_version) where id = ${report.agentId} returning 1),
-    reported as (
-      select distinct on (node, peer, vrf) * from jsonb_to_recordset(${sessions}::jsonb) as r(
-        node text, peer text, vrf text, bgp_state text, bfd_state text, uptime_seconds bigint, prefixes_received integer, prefixes_sent integer, last_reset_reason text)),
-    written as (
-      insert into session_states (tenant_id, cluster_id, node, peer, vrf, bgp_state, bfd_state, uptime_seconds, prefixes_received, prefixes_sent, last_reset_reason)
-      select p.tenant_id, ${report.clusterId}, r.node, r.peer, r.vrf, r.bgp_state, r.bfd_state, r.uptime_seconds, r.prefixes_received, r.prefixes_sent, r.last_reset_reason
-      from reported r cross join previous p
-      on conflict (cluster_id, node, peer, vrf) do update set
-        bgp_state = excluded.bgp_state, bfd_state = excluded.bfd_state, uptime_seconds = excluded.uptime_seconds,
-        prefixes_received = excluded.prefixes_received, prefixes_sent = excluded.prefixes_sent, last_reset_reason = excluded.last_reset_reason, updated_at = now()
-      -- Uptime grows on every report: alone it is no change, unless it went back (a reset).
-      where session_states.bgp_state is distinct from excluded.bgp_state or session_states.bfd_state is distinct from excluded.bfd_state
-        or session_states.prefixes_received is distinct from excluded.prefixes_received or session_states.prefixes_sent is distinct from excluded.prefixes_sent
-        or session_states.last_reset_reason is distinct from excluded.last_reset_reason
-        or (session_states.uptime_seconds is null) <> (excluded.uptime_seconds is null)
-        or excluded.uptime_seconds < session_states.uptime_seconds
-      returning 1),
-    vanished as (
-      delete from session_states s where s.cluster_id = ${report.clusterId}
-        and not exists (select 1 from reported r where r.node = s.node and r.peer = s.peer and r.vrf = s.vrf)
-      returning 1)
-    select p.capabilities as old_capabilities,
-      (select count(*) from written) + (select count(*) from vanished) + 0 * ((select count(*) from cluster_update) + (select count(*) from agent_update)) as writes
-    from previous p`;
+  // The statement itself lives in the database (migrations/0007_record_status.sql).
+  return sql`select old_capabilities, writes from metalfleet_record_status(${report.clusterId}::uuid, ${report.agentId}::uuid,
+    ${report.appliedRevision}::integer, ${report.applyError}::text, ${report.agentVersion}::text, ${caps}::jsonb, ${sessions}::jsonb)`;
 }
 
 export interface StatusOutcome { capabilitiesChanged: boolean; sessionWrites: number }

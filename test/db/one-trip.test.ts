@@ -76,3 +76,18 @@ test('a status report leaves the same rows through either path', async () => {
   assert.equal(viaOneTrip.capabilitiesChanged, false);
   assert.match(inlineStatement(sql`select ${"it's"} as x`), /^select \$mf[0-9a-f]{16}\$it's\$mf[0-9a-f]{16}\$ as x$/);
 });
+
+test('the status function runs under the caller\'s row-level security: one cluster\'s scope cannot write another\'s', async () => {
+  const b = await seedTenant(database.db);
+  const intruding: StatusReport = {
+    agentId: crypto.randomUUID(), clusterId: b.clusterId, appliedRevision: 99, applyError: 'not yours', agentVersion: null, capabilities: undefined,
+    sessions: [{ node: 'x', peer: '10.0.0.9', vrf: '', bgpState: 'Idle', bfdState: null, uptimeSeconds: null, prefixesReceived: null, prefixesSent: null, lastResetReason: null }],
+  };
+  // In A's agent scope, a report naming B's cluster: B's rows are invisible, so nothing matches.
+  await assert.rejects(withAgent(database.db, a.clusterId, (tx) => recordStatus(tx, intruding)), /not visible in this scope/);
+  const rows = resultRows<{ applied: number | null; e: string | null }>(await withPlatform(database.db, (tx) => tx.execute(
+    sql`select applied_revision as applied, last_apply_error as e from clusters where id = ${b.clusterId}`)));
+  assert.deepEqual(rows[0], { applied: null, e: null });
+  const sessions = await withPlatform(database.db, (tx) => tx.select().from(sessionStates).where(eq(sessionStates.clusterId, b.clusterId)));
+  assert.ok(sessions.every((s) => s.node !== 'x'));
+});
