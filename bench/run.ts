@@ -9,7 +9,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { eq, sql } from 'drizzle-orm';
@@ -24,6 +23,7 @@ import { agents, clusters, configRevisions, tenants } from '../db/schema.ts';
 import { generateSecretKeyText, importSecretKey, sealSecret } from '../db/secrets.ts';
 import { withAgent, withPlatform, withTenant } from '../db/tenant.ts';
 import { renderCluster } from '../render/index.ts';
+import { freePort } from '../test/helpers/process.ts';
 import type { Backend } from '../render/policy.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -42,11 +42,6 @@ const TARGETS = { pollRatio: 0.4, pollP99Ms: 25, fanoutMs: 2000, ingestPerSecond
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-  });
-}
 
 function spawnNode(args: string[], envExtra: Record<string, string> = {}, nodeFlags: string[] = []): ChildProcess {
   return spawn(process.execPath, [...nodeFlags, ...args], { env: { ...process.env, ...envExtra }, stdio: ['ignore', 'pipe', 'pipe'] });

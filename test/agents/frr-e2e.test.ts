@@ -6,25 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../../api/app.ts';
-import { BIN } from '../helpers/process.ts';
+import { BIN, freePort } from '../helpers/process.ts';
 import { seedApiTenant, startHarness, type Harness } from '../helpers/api.ts';
 import { assertDataplane, dataplaneSkip, Lab, waitFor, type BirdInstance, type FrrInstance } from '../helpers/lab.ts';
 
 const TOOLS = ['frr', 'vtysh', 'frr-reload', 'bird', 'birdc'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const BIRD = (iface: string) => `
 router id 10.250.0.2;
@@ -79,13 +70,7 @@ describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS)
     }
 
     // The data plane: FRR (empty config) and BIRD, each in its own namespace.
-    const frrNs = await lab.namespace('frr');
-    const peerNs = await lab.namespace('peer');
-    const [frrIf, peerIf] = await lab.link(frrNs, peerNs);
-    await lab.address(frrNs, frrIf, '10.250.0.1/30');
-    await lab.address(frrNs, frrIf, 'fd00:250::1/64');
-    await lab.address(peerNs, peerIf, '10.250.0.2/30');
-    await lab.address(peerNs, peerIf, 'fd00:250::2/64');
+    const { frrNs, peerNs, peerIf } = await lab.twoHosts();
     bird = await lab.startBird(peerNs, 'bird', BIRD(peerIf));
     frr = await lab.startFrr(frrNs, 'frr', { config: 'hostname host\n' });
   });

@@ -1,21 +1,13 @@
 // The agent through a control-plane outage, and its retry discipline.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer as createNetServer } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Agent, type AgentState, type ApplyOutcome } from '../../agents/agent.ts';
 import { AgentClient, generateAgentKey, type VerifiedConfig } from '../../agents/client.ts';
 import { createApp } from '../../api/app.ts';
+import { freePort } from '../helpers/process.ts';
 import { seedApiTenant, startHarness, type Harness } from '../helpers/api.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 class Recorder {
   applies: VerifiedConfig[] = [];

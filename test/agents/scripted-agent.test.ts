@@ -3,23 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { startServer } from '../helpers/process.ts';
+import { startServer, freePort } from '../helpers/process.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../agents/examples/scripted-agent.ts', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('the scripted agent enrolls, polls 200 then 304, reports two sessions; the cluster is in sync', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'metalfleet-scripted-'));

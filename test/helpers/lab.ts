@@ -100,6 +100,21 @@ export class Lab {
     return [a, b];
   }
 
+  /**
+   * The lab's two hosts: an FRR host (10.250.0.1/30, fd00:250::1/64) and its peer (10.250.0.2/30,
+   * fd00:250::2/64), each in a namespace of its own, joined by a veth pair.
+   */
+  async twoHosts(): Promise<{ frrNs: string; peerNs: string; frrIf: string; peerIf: string }> {
+    const frrNs = await this.namespace('frr');
+    const peerNs = await this.namespace('peer');
+    const [frrIf, peerIf] = await this.link(frrNs, peerNs);
+    await this.address(frrNs, frrIf, '10.250.0.1/30');
+    await this.address(frrNs, frrIf, 'fd00:250::1/64');
+    await this.address(peerNs, peerIf, '10.250.0.2/30');
+    await this.address(peerNs, peerIf, 'fd00:250::2/64');
+    return { frrNs, peerNs, frrIf, peerIf };
+  }
+
   async address(ns: string, dev: string, cidr: string): Promise<void> {
     await run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', dev, ...(cidr.includes(':') ? ['nodad'] : [])]);
   }

@@ -1,5 +1,6 @@
 // Running the real `metalfleet` command in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/metalfleet.js', import.meta.url));
@@ -47,5 +48,15 @@ export function startServer(env: Record<string, string | undefined>, timeoutMs =
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)); });
+  });
+}
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }

@@ -25,17 +25,6 @@ function renderHostConfig(withBfd: boolean): string {
   return result.content;
 }
 
-async function twoHosts(lab: Lab) {
-  const frrNs = await lab.namespace('frr');
-  const peerNs = await lab.namespace('peer');
-  const [frrIf, peerIf] = await lab.link(frrNs, peerNs);
-  await lab.address(frrNs, frrIf, '10.250.0.1/30');
-  await lab.address(frrNs, frrIf, 'fd00:250::1/64');
-  await lab.address(peerNs, peerIf, '10.250.0.2/30');
-  await lab.address(peerNs, peerIf, 'fd00:250::2/64');
-  return { frrNs, peerNs, peerIf };
-}
-
 const BIRD_CONF = (iface: string) => `
 router id 10.250.0.2;
 protocol device { scan time 1; }
@@ -87,7 +76,7 @@ describe('rendered frr.conf against real BGP speakers', { concurrency: 1 }, () =
     assertDataplane(['frr', 'vtysh', 'bird', 'birdc']);
     const lab = new Lab();
     labs.push(lab);
-    const { frrNs, peerNs, peerIf } = await twoHosts(lab);
+    const { frrNs, peerNs, peerIf } = await lab.twoHosts();
     const bird = await lab.startBird(peerNs, 'bird', BIRD_CONF(peerIf));
     const frr = await lab.startFrr(frrNs, 'frr', { config: renderHostConfig(true) });
 
@@ -109,7 +98,7 @@ describe('rendered frr.conf against real BGP speakers', { concurrency: 1 }, () =
     assertDataplane(['frr', 'vtysh', 'gobgpd', 'gobgp']);
     const lab = new Lab();
     labs.push(lab);
-    const { frrNs, peerNs } = await twoHosts(lab);
+    const { frrNs, peerNs } = await lab.twoHosts();
     const gobgp = await lab.startGobgp(peerNs, 'gobgp', GOBGP_CONF);
     const frr = await lab.startFrr(frrNs, 'frr', { config: renderHostConfig(false), daemons: ['zebra', 'bgpd'] });
 
