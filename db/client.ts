@@ -20,9 +20,9 @@ export interface Database {
   listen?(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   /**
    * Runs several statements (no parameters) in one round trip, as one implicit transaction (an
-   * error rolls all of them back); resolves to the rows of the last. See db/one-trip.ts.
+   * error rolls all of them back); resolves to the rows of each statement. See db/one-trip.ts.
    */
-  simpleQuery?(text: string): Promise<Array<Record<string, unknown>>>;
+  simpleQuery?(text: string): Promise<Array<Array<Record<string, unknown>>>>;
 }
 
 export interface PostgresOptions {
@@ -56,9 +56,9 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     },
     async simpleQuery(text) {
       const result = (await client.unsafe(text).simple()) as unknown as Array<unknown>;
-      // Several statements: one result per statement; the last one is the caller's.
-      const last = Array.isArray(result[0]) || result.length === 0 ? result.at(-1) ?? [] : result;
-      return Array.from(last as Array<Record<string, unknown>>);
+      // postgres.js: several statements give one row list each, a single statement its rows.
+      const lists = Array.isArray(result[0]) ? (result as Array<Array<Record<string, unknown>>>) : [result as Array<Record<string, unknown>>];
+      return lists.map((rows) => Array.from(rows));
     },
   };
 }

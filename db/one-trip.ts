@@ -43,3 +43,16 @@ export function scopedScript(role: ScopeRole, settings: Record<string, string>, 
     ...Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, true)`)];
   return `select ${assignments.join(', ')};\n${inlineStatement(statement)}`;
 }
+
+/**
+ * Several statements for one role, each in the scope of its own settings: the role once, then for
+ * every statement its settings followed by it. All in one message, one implicit transaction.
+ * Each statement runs under the settings set just before it, so row-level security confines
+ * each to its own scope.
+ */
+export function scopedBatchScript(role: ScopeRole, shared: Record<string, string>, items: Array<{ settings: Record<string, string>; statement: SQL }>): string {
+  const assign = (settings: Record<string, string>) => Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, true)`);
+  const parts = [`select ${[`set_config('role', ${sqlLiteral(role)}, true)`, ...assign(shared)].join(', ')}`];
+  for (const item of items) parts.push(`select ${assign(item.settings).join(', ')}`, inlineStatement(item.statement));
+  return parts.join(';\n');
+}

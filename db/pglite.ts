@@ -20,7 +20,7 @@ export async function openPglite(dataDir?: string, opts: { onQuery?: (sql: strin
     },
     async simpleQuery(text) {
       const results = await client.exec(text);
-      return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+      return results.map((r) => r.rows as Array<Record<string, unknown>>);
     },
   };
 }

@@ -3,7 +3,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { calculateJwkThumbprint } from 'jose';
 import { and, eq } from 'drizzle-orm';
-import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, recordStatusInOneTrip, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
+import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
+import { StatusBatcher } from '../status-batcher.ts';
 import { getRevision } from '../../db/queries/revisions.ts';
 import { clusters, configRevisions } from '../../db/schema.ts';
 import { openSecret } from '../../db/secrets.ts';
@@ -58,6 +59,7 @@ export const configEtag = (revision: number, sha256: string) => `"r${revision}-$
 
 export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVerifier) {
   const pollInterval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;
+  const statusBatcher = deps.simpleQuery ? new StatusBatcher(deps.simpleQuery) : undefined;
   const rerenderCluster = async (tenantId: string, clusterId: string, cause: string) => {
     const outcome = await withTenant(deps.db, tenantId, async (tx) => {
       const result = await renderClusters(tx, renderDeps(deps), { tenantId, filter: (c) => c.id === clusterId, cause, refuseOnProblems: false });
@@ -147,9 +149,10 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
       agentId: agent.agentId, clusterId: agent.clusterId, appliedRevision: body.appliedRevision, applyError: body.applyError ?? null,
       agentVersion: body.agentVersion ?? null, capabilities: body.capabilities, sessions: body.sessions,
     };
-    // One round trip where the driver allows; otherwise a scoped transaction.
-    const result = deps.simpleQuery
-      ? await recordStatusInOneTrip(deps.simpleQuery, report)
+    // Batched with other agents' reports into one round trip where the driver allows
+    // (api/status-batcher.ts); otherwise a scoped transaction.
+    const result = statusBatcher
+      ? await statusBatcher.submit(report)
       : await withAgent(deps.db, agent.clusterId, (tx) => recordStatus(tx, report), { telemetry: true });
     deps.metrics?.count('session-writes', result.sessionWrites);
     // A capability change (say FRR 8.4 → 9.1) can change what the cluster's config must be.

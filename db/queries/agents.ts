@@ -1,7 +1,7 @@
 // Enrollment tokens, agents and their keys, and what agents report.
 import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { resultRows, type Database } from '../client.ts';
-import { scopedScript } from '../one-trip.ts';
+import { scopedBatchScript, scopedScript } from '../one-trip.ts';
 import type { Tx } from '../tenant.ts';
 import { agents, CLUSTER_SETTING, clusters, enrollmentTokens, sessionStates, type ClusterCapabilities } from '../schema.ts';
 
@@ -129,8 +129,28 @@ export async function recordStatus(tx: Tx, report: StatusReport): Promise<Status
  */
 export async function recordStatusInOneTrip(simpleQuery: NonNullable<Database['simpleQuery']>, report: StatusReport): Promise<StatusOutcome> {
   const script = scopedScript('metalfleet_agent', { [CLUSTER_SETTING]: report.clusterId, synchronous_commit: 'off' }, statusStatement(report));
-  const [row] = await simpleQuery(script) as Array<{ old_capabilities: unknown; writes: number | string }>;
+  const [row] = ((await simpleQuery(script)).at(-1) ?? []) as Array<{ old_capabilities: unknown; writes: number | string }>;
   return interpretStatus(report, row);
+}
+
+/**
+ * Several agents' reports in one round trip (group commit): each in the agent scope of its own
+ * cluster (db/one-trip.ts scopedBatchScript). Each report gets its own outcome (a report whose
+ * cluster is not visible gets an error, the others are stored). If a statement fails in the
+ * database, the whole message rolls back and this rejects: the caller records them one by one.
+ */
+export async function recordStatusesInOneTrip(simpleQuery: NonNullable<Database['simpleQuery']>, reports: StatusReport[]): Promise<Array<StatusOutcome | Error>> {
+  const script = scopedBatchScript('metalfleet_agent', { synchronous_commit: 'off' },
+    reports.map((report) => ({ settings: { [CLUSTER_SETTING]: report.clusterId }, statement: statusStatement(report) })));
+  const results = await simpleQuery(script);
+  // Results: the shared settings, then for every report its settings and its status row.
+  return reports.map((report, i) => {
+    try {
+      return interpretStatus(report, results[2 + 2 * i]?.[0] as { old_capabilities: unknown; writes: number | string } | undefined);
+    } catch (err) {
+      return err as Error;
+    }
+  });
 }
 
 export function listSessions(tx: Tx, { clusterId }: { clusterId: string }) {

@@ -34,7 +34,7 @@ test('any text comes back from PostgreSQL exactly as it went in', async () => {
     fc.constantFrom("'; drop table tenants; --", '$$', '$mf$', '$mf0011223344556677$', '\\', "\\'", '\n;select 1;\n', '"', ''),
   );
   await fc.assert(fc.asyncProperty(text, async (value) => {
-    const [row] = await single.simpleQuery!(`select ${sqlLiteral(value)}::text as v`);
+    const [row] = (await single.simpleQuery!(`select ${sqlLiteral(value)}::text as v`)).at(-1)!;
     assert.equal(row!.v, value);
   }), { numRuns: 300 });
   assert.throws(() => sqlLiteral('a\0b'), /NUL/);
@@ -42,9 +42,9 @@ test('any text comes back from PostgreSQL exactly as it went in', async () => {
 
 test('the scope lasts for its message only, and an error rolls everything back', async () => {
   const script = scopedScript('metalfleet_agent', { 'metalfleet.cluster_id': a.clusterId }, sql`select current_user as who, count(*)::int as n from clusters`);
-  const [inside] = await single.simpleQuery!(script);
+  const [inside] = (await single.simpleQuery!(script)).at(-1)!;
   assert.deepEqual(inside, { who: 'metalfleet_agent', n: 1 }, 'the agent scope sees its own cluster only');
-  const [afterwards] = await single.simpleQuery!(`select current_user as who, coalesce(current_setting('metalfleet.cluster_id', true), '') as cluster`);
+  const [afterwards] = (await single.simpleQuery!(`select current_user as who, coalesce(current_setting('metalfleet.cluster_id', true), '') as cluster`)).at(-1)!;
   assert.notEqual(afterwards!.who, 'metalfleet_agent');
   assert.equal(afterwards!.cluster, '');
 
@@ -53,7 +53,7 @@ test('the scope lasts for its message only, and an error rolls everything back',
   await assert.rejects(single.simpleQuery!(failing));
   const rows = resultRows<{ e: string | null }>(await withPlatform(database.db, (tx) => tx.execute(sql`select last_apply_error as e from clusters where id = ${a.clusterId}`)));
   assert.equal(rows[0]!.e, null, 'rolled back');
-  const [still] = await single.simpleQuery!('select 1 as ok');
+  const [still] = (await single.simpleQuery!('select 1 as ok')).at(-1)!;
   assert.equal(still!.ok, 1, 'the connection is clean');
 });
 
@@ -90,4 +90,26 @@ test('the status function runs under the caller\'s row-level security: one clust
   assert.deepEqual(rows[0], { applied: null, e: null });
   const sessions = await withPlatform(database.db, (tx) => tx.select().from(sessionStates).where(eq(sessionStates.clusterId, b.clusterId)));
   assert.ok(sessions.every((s) => s.node !== 'x'));
+});
+
+test('group commit: reports of several clusters in one message, each in its own scope; a bad one fails alone', async () => {
+  const { StatusBatcher } = await import('../../api/status-batcher.ts');
+  const c = await seedTenant(database.db);
+  const batcher = new StatusBatcher(database.simpleQuery!, 64, 20);
+  const report = (clusterId: string, node: string): StatusReport => ({
+    agentId: crypto.randomUUID(), clusterId, appliedRevision: 7, applyError: null, agentVersion: null, capabilities: { frrVersion: '10.0.1' },
+    sessions: [{ node, peer: '10.0.0.1', vrf: '', bgpState: 'Established', bfdState: null, uptimeSeconds: 5, prefixesReceived: 0, prefixesSent: 1, lastResetReason: null }],
+  });
+  const results = await Promise.allSettled([
+    batcher.submit(report(a.clusterId, 'batch-a')),
+    batcher.submit(report(c.clusterId, 'batch-c')),
+    batcher.submit(report(crypto.randomUUID(), 'nowhere')),
+  ]);
+  assert.equal(results[0]!.status, 'fulfilled');
+  assert.equal(results[1]!.status, 'fulfilled');
+  assert.equal((results[0] as PromiseFulfilledResult<{ capabilitiesChanged: boolean }>).value.capabilitiesChanged, true, 'each outcome is its own');
+  assert.equal(results[2]!.status, 'rejected');
+  const nodesOf = async (clusterId: string) => (await withPlatform(database.db, (tx) => tx.select().from(sessionStates).where(eq(sessionStates.clusterId, clusterId)))).map((s) => s.node);
+  assert.deepEqual(await nodesOf(a.clusterId), ['batch-a'], 'A got only its own report');
+  assert.deepEqual(await nodesOf(c.clusterId), ['batch-c'], 'C got only its own report');
 });
