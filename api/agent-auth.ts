@@ -9,7 +9,7 @@
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { CachedAgent, TtlCache } from './caches.ts';
 import { sha256Hex } from '../render/index.ts';
-import { findAgent, type AgentRecord } from '../db/queries/agents.ts';
+import { findAgent } from '../db/queries/agents.ts';
 import type { Db } from '../db/client.ts';
 import { withPlatform } from '../db/tenant.ts';
 import { ApiError } from './errors.ts';

@@ -40,5 +40,3 @@ export const PageQuery = z.object({
   limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size, 1..500 (default 50)' }),
   cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
 });
-
-export const Timestamps = { createdAt: z.string().datetime().or(z.date()), updatedAt: z.string().datetime().or(z.date()) };

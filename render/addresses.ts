@@ -4,8 +4,6 @@
 import ipaddr from 'ipaddr.js';
 import { cidrRange as range, parseCidr, type Family } from './grammar.ts';
 
-interface Range { start: bigint; end: bigint }
-
 const bitsOf = (family: Family) => (family === 4 ? 32 : 128);
 
 function cidrText(start: bigint, family: Family, prefixLength: number): string {
