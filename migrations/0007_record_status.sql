@@ -12,8 +12,12 @@ LANGUAGE sql VOLATILE SECURITY INVOKER AS $$
     update clusters set applied_revision = p_applied, last_apply_error = p_error, last_seen_at = now(), updated_at = now(),
       capabilities = coalesce(p_capabilities, capabilities)
     where id = p_cluster returning 1),
+  -- The agent row keeps when that agent was last heard from to the minute (the cluster row, which
+  -- staleness is judged by, to the report): one row write less per report on a busy instance.
   agent_update as (
-    update agents set last_seen_at = now(), agent_version = coalesce(p_version, agent_version) where id = p_agent returning 1),
+    update agents set last_seen_at = now(), agent_version = coalesce(p_version, agent_version)
+    where id = p_agent and (last_seen_at is null or last_seen_at < now() - interval '1 minute' or agent_version is distinct from coalesce(p_version, agent_version))
+    returning 1),
   reported as (
     select distinct on (node, peer, vrf) * from jsonb_to_recordset(p_sessions) as r(
       node text, peer text, vrf text, bgp_state text, bfd_state text, uptime_seconds bigint, prefixes_received integer, prefixes_sent integer, last_reset_reason text)),
