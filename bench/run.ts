@@ -234,14 +234,20 @@ async function main() {
     const pollFile = join(workDir, 'poll.json');
     writeFileSync(pollFile, JSON.stringify(await assertions(AGENTS)));
 
-    log(`baseline: ${SECONDS}s`);
-    await load('poll', `http://127.0.0.1:${basePort}`, pollFile, 2);
-    // The same requests (headers and all) as the API gets; the baseline ignores them.
-    const base = await load('poll', `http://127.0.0.1:${basePort}`, pollFile, SECONDS);
     log('first polls: every agent once (assertion verified, agent loaded, desired revision read)');
     const warm = await load('poll-each', apiUrl, pollFile, 0, api.pid, AGENTS);
-    log(`API poll: ${SECONDS}s`);
-    const poll = await load('poll', apiUrl, pollFile, SECONDS, api.pid);
+    // Baseline and API in turns, three rounds: this machine is shared, a single pair is noise.
+    await load('poll', `http://127.0.0.1:${basePort}`, pollFile, 2);
+    const rounds: Array<{ base: LoadResult; api: LoadResult & { peakRssMb?: number } }> = [];
+    for (let round = 1; round <= 3; round++) {
+      log(`poll round ${round}: baseline, then API, ${SECONDS}s each`);
+      const baseRound = await load('poll', `http://127.0.0.1:${basePort}`, pollFile, SECONDS);
+      const apiRound = await load('poll', apiUrl, pollFile, SECONDS, api.pid);
+      rounds.push({ base: baseRound, api: apiRound });
+    }
+    const byRatio = [...rounds].sort((x, y) => x.api.requestsPerSecond / x.base.requestsPerSecond - y.api.requestsPerSecond / y.base.requestsPerSecond);
+    const { base, api: poll } = byRatio[1]!;
+    poll.peakRssMb = Math.max(...rounds.map((r) => r.api.peakRssMb!));
     const ratio = poll.requestsPerSecond / base.requestsPerSecond;
     const unexpected = Object.entries(poll.statusCodes).filter(([code]) => code !== '304');
     verdicts.push(['Poll 304 throughput vs bare Hono', `${(ratio * 100).toFixed(0)} %`, `≥ ${TARGETS.pollRatio * 100} %`, ratio >= TARGETS.pollRatio]);
@@ -356,10 +362,11 @@ async function main() {
       `${AGENTS.toLocaleString('en')} enrolled agents; each request is a signed conditional GET of \`/v1/agent/config\` for a random agent with its`,
       'current ETag (so the answer is 304).', '',
       '| | req/s | p50 | p99 | max | answers |', '|---|---|---|---|---|---|',
-      `| bare Hono (baseline) | ${base.requestsPerSecond.toFixed(0)} | ${base.p50} ms | ${base.p99} ms | ${base.max} ms | ${fmtCodes(base.statusCodes)} |`,
+      `| bare Hono (baseline), median round | ${base.requestsPerSecond.toFixed(0)} | ${base.p50} ms | ${base.p99} ms | ${base.max} ms | ${fmtCodes(base.statusCodes)} |`,
       `| metalfleet, first poll of each agent (verify, load agent, read desired revision) | ${warm.requestsPerSecond.toFixed(0)} | ${warm.p50} ms | ${warm.p99} ms | ${warm.max} ms | ${fmtCodes(warm.statusCodes)} |`,
-      `| metalfleet, steady state | ${poll.requestsPerSecond.toFixed(0)} | ${poll.p50} ms | ${poll.p99} ms | ${poll.max} ms | ${fmtCodes(poll.statusCodes)} |`, '',
-      `Ratio to the baseline: **${(ratio * 100).toFixed(1)} %**.${unexpected.length ? ` Unexpected answers: ${fmtCodes(Object.fromEntries(unexpected))}.` : ''}`, '',
+      `| metalfleet, steady state, median round | ${poll.requestsPerSecond.toFixed(0)} | ${poll.p50} ms | ${poll.p99} ms | ${poll.max} ms | ${fmtCodes(poll.statusCodes)} |`, '',
+      `Ratio to the baseline: **${(ratio * 100).toFixed(1)} %** (median of three rounds, each a baseline measurement followed by the API's:`,
+      `${rounds.map((r) => `${((r.api.requestsPerSecond / r.base.requestsPerSecond) * 100).toFixed(0)} %`).join(', ')}).${unexpected.length ? ` Unexpected answers: ${fmtCodes(Object.fromEntries(unexpected))}.` : ''}`, '',
       'Where a poll\'s time goes (measured in this process, one at a time unless said otherwise):', '',
       '| step | cost |', '|---|---|',
       `| EdDSA assertion verification (jose \`jwtVerify\`), a first poll only | ${verifyUs.toFixed(0)} µs |`,
