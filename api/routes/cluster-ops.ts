@@ -201,7 +201,8 @@ export function registerClusterOpsRoutes(app: App, deps: AppDeps, verifier: Agen
     return c.body(null, 204);
   });
 
-  const AgentView = z.object({ id: z.string(), kid: z.string(), agentVersion: z.string().nullable(), lastSeenAt: Timestamp.nullable(), revokedAt: Timestamp.nullable(), createdAt: Timestamp }).openapi('Agent');
+  const AgentView = z.object({ id: z.string(), kid: z.string(), agentVersion: z.string().nullable(),
+    lastSeenAt: Timestamp.nullable().openapi({ description: 'When this agent last reported, to the minute (the cluster\'s lastSeenAt is exact).' }), revokedAt: Timestamp.nullable(), createdAt: Timestamp }).openapi('Agent');
   app.openapi(createRoute({
     method: 'get', path: path('/agents'), tags: ['Agents'], summary: "The cluster's enrolled agents", security: [{ bearer: [] }],
     request: { params: ClusterParam },
