@@ -35,18 +35,16 @@ export class AgentVerifier {
   }
 
   private async agent(agentId: string): Promise<CachedAgent | undefined> {
-    const cached = this.agents.get(agentId);
-    if (cached) return cached;
-    const record = await withPlatform(this.db, (tx) => findAgent(tx, { agentId }));
-    if (!record) return undefined;
-    // The current key, and during a rotation's grace period the previous one.
-    const keys: CachedAgent['keys'] = [{ kid: record.kid, jwk: record.publicJwk }];
-    if (record.previousPublicJwk && record.previousKid && record.previousKeyValidUntil) {
-      keys.push({ kid: record.previousKid, jwk: record.previousPublicJwk, validUntil: record.previousKeyValidUntil.getTime() });
-    }
-    const entry: CachedAgent = { record: { id: record.id, clusterId: record.clusterId, tenantId: record.tenantId, revokedAt: record.revokedAt }, keys };
-    this.agents.set(agentId, entry);
-    return entry;
+    return this.agents.get(agentId) ?? this.agents.fill(agentId, async () => {
+      const record = await withPlatform(this.db, (tx) => findAgent(tx, { agentId }));
+      if (!record) return undefined;
+      // The current key, and during a rotation's grace period the previous one.
+      const keys: CachedAgent['keys'] = [{ kid: record.kid, jwk: record.publicJwk }];
+      if (record.previousPublicJwk && record.previousKid && record.previousKeyValidUntil) {
+        keys.push({ kid: record.previousKid, jwk: record.previousPublicJwk, validUntil: record.previousKeyValidUntil.getTime() });
+      }
+      return { record: { id: record.id, clusterId: record.clusterId, tenantId: record.tenantId, revokedAt: record.revokedAt }, keys };
+    });
   }
 
   async verify(authorization: string | undefined, now: Date): Promise<AgentPrincipal> {

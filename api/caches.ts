@@ -9,6 +9,8 @@ import type { Database } from '../db/client.ts';
 
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
+  /** Counts deletions and clears: a read that overlaps one may hold what was just invalidated. */
+  private invalidations = 0;
 
   constructor(readonly ttlMs: number, private readonly now: () => number = Date.now) {}
 
@@ -26,11 +28,26 @@ export class TtlCache<V> {
     this.entries.set(key, { value, at: this.now() });
   }
 
+  /**
+   * Reads `key` from the database and caches the answer, unless an invalidation arrived while the
+   * read was in flight: that read may have seen the rows from before the change the notification
+   * announced, and caching it would keep a stale desired revision (or an agent revoked meanwhile)
+   * for the whole TTL. Skipping the cache then only costs the next request one more read.
+   */
+  async fill(key: string, read: () => Promise<V | undefined>): Promise<V | undefined> {
+    const before = this.invalidations;
+    const value = await read();
+    if (value !== undefined && this.invalidations === before) this.set(key, value);
+    return value;
+  }
+
   delete(key: string): void {
+    this.invalidations++;
     this.entries.delete(key);
   }
 
   clear(): void {
+    this.invalidations++;
     this.entries.clear();
   }
 

@@ -125,11 +125,11 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
       return c.body(null, 304);
     }
     deps.metrics?.count('poll-read');
-    const [desired] = await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
+    const readDesired = async () => (await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
       .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
-      .where(eq(clusters.id, clusterId)));
+      .where(eq(clusters.id, clusterId))))[0];
+    const desired = await (deps.caches ? deps.caches.desired.fill(clusterId, readDesired) : readDesired());
     if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
-    deps.caches?.desired.set(clusterId, desired);
     c.header('ETag', configEtag(desired.revision, desired.sha256));
     if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304);
     const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));
