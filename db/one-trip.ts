@@ -29,19 +29,21 @@ export function sqlLiteral(value: unknown, tag?: string): string {
   return `${quote}${text}${quote}`;
 }
 
-/** The statement with its parameters inlined as literals. */
-export function inlineStatement(statement: SQL): string {
+/**
+ * The statement with its parameters inlined as literals. `tag`: one tag for the whole message
+ * (random bytes are not free on a hot path); a value that holds it gets a tag of its own.
+ */
+export function inlineStatement(statement: SQL, tag = randomTag()): string {
   const { sql, params } = dialect.sqlToQuery(statement);
-  // One tag for the statement (random bytes are not free on a hot path), unless a value holds it.
-  const tag = randomTag();
   return sql.replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1], tag));
 }
 
+const assignments = (settings: Record<string, string>, tag: string) =>
+  Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name, tag)}, ${sqlLiteral(value, tag)}, true)`);
+
 /** The scope's settings and the statement, as one message. */
 export function scopedScript(role: ScopeRole, settings: Record<string, string>, statement: SQL): string {
-  const assignments = [`set_config('role', ${sqlLiteral(role)}, true)`,
-    ...Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, true)`)];
-  return `select ${assignments.join(', ')};\n${inlineStatement(statement)}`;
+  return scopedBatchScript(role, settings, [{ settings: {}, statement }]);
 }
 
 /**
@@ -51,8 +53,12 @@ export function scopedScript(role: ScopeRole, settings: Record<string, string>, 
  * each to its own scope.
  */
 export function scopedBatchScript(role: ScopeRole, shared: Record<string, string>, items: Array<{ settings: Record<string, string>; statement: SQL }>): string {
-  const assign = (settings: Record<string, string>) => Object.entries(settings).map(([name, value]) => `set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, true)`);
-  const parts = [`select ${[`set_config('role', ${sqlLiteral(role)}, true)`, ...assign(shared)].join(', ')}`];
-  for (const item of items) parts.push(`select ${assign(item.settings).join(', ')}`, inlineStatement(item.statement));
+  const tag = randomTag();
+  const parts = [`select ${[`set_config('role', ${sqlLiteral(role, tag)}, true)`, ...assignments(shared, tag)].join(', ')}`];
+  for (const item of items) {
+    const own = assignments(item.settings, tag);
+    if (own.length > 0) parts.push(`select ${own.join(', ')}`);
+    parts.push(inlineStatement(item.statement, tag));
+  }
   return parts.join(';\n');
 }

@@ -102,7 +102,7 @@ export function statusStatement(report: StatusReport): SQL {
     node: s.node, peer: s.peer, vrf: s.vrf, bgp_state: s.bgpState, bfd_state: s.bfdState, uptime_seconds: s.uptimeSeconds,
     prefixes_received: s.prefixesReceived, prefixes_sent: s.prefixesSent, last_reset_reason: s.lastResetReason,
   })));
-  // The statement itself lives in the database (migrations/0007_record_status.sql).
+  // The statement itself lives in the database (PL/pgSQL, migrations/0008_record_status_plpgsql.sql).
   return sql`select old_capabilities, writes from metalfleet_record_status(${report.clusterId}::uuid, ${report.agentId}::uuid,
     ${report.appliedRevision}::integer, ${report.applyError}::text, ${report.agentVersion}::text, ${caps}::jsonb, ${sessions}::jsonb)`;
 }

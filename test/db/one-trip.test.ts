@@ -38,6 +38,13 @@ test('any text comes back from PostgreSQL exactly as it went in', async () => {
     assert.equal(row!.v, value);
   }), { numRuns: 300 });
   assert.throws(() => sqlLiteral('a\0b'), /NUL/);
+  // One tag serves a whole message; a value that holds it is quoted with another.
+  const tag = '$mf0011223344556677$';
+  for (const value of [tag, `x${tag};select 1;--`, `${tag}${tag}`]) {
+    assert.ok(!sqlLiteral(value, tag).startsWith(tag));
+    const [row] = (await single.simpleQuery!(`select ${sqlLiteral(value, tag)}::text as v, ${sqlLiteral('plain', tag)}::text as w`)).at(-1)!;
+    assert.deepEqual(row, { v: value, w: 'plain' });
+  }
 });
 
 test('the scope lasts for its message only, and an error rolls everything back', async () => {
@@ -66,10 +73,16 @@ test('a status report leaves the same rows through either path', async () => {
   const snapshot = async () => (await withPlatform(database.db, (tx) => tx.select().from(sessionStates).where(eq(sessionStates.clusterId, a.clusterId))))
     .map(({ id: _i, updatedAt: _u, ...rest }) => rest).sort((x, y) => x.node.localeCompare(y.node));
 
+  // xmax: the last transaction to update, delete or lock the row version.
+  const rowVersions = async () => resultRows<{ v: string }>(await withPlatform(database.db, (tx) => tx.execute(
+    sql`select xmin::text || '/' || xmax::text as v from session_states where cluster_id = ${a.clusterId} order by node`))).map((r) => r.v);
+
   const viaTx = await withAgent(database.db, a.clusterId, (tx) => recordStatus(tx, report(sessions)));
   const first = await snapshot();
-  const viaOneTrip = await recordStatusInOneTrip(single.simpleQuery!, report(sessions));
-  assert.deepEqual(await snapshot(), first);
+  const versions = await rowVersions();
+  const viaOneTrip = await recordStatusInOneTrip(single.simpleQuery!, report(sessions.map((s) => ({ ...s, uptimeSeconds: 40 }))));
+  assert.deepEqual(await snapshot(), first.map((row) => ({ ...row, uptimeSeconds: 10 })));
+  assert.deepEqual(await rowVersions(), versions, 'an unchanged session row is neither written nor locked');
   assert.equal(viaTx.sessionWrites, 2, 'one new session, and the seeded one vanished');
   assert.equal(viaOneTrip.sessionWrites, 0, 'the same report again writes nothing');
   assert.equal(viaTx.capabilitiesChanged, true);
