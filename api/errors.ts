@@ -56,10 +56,8 @@ export function problemBody(c: Context, err: ApiError): Problem {
 }
 
 export function problemResponse(c: Context, err: ApiError): Response {
-  return new Response(JSON.stringify(problemBody(c, err)), {
-    status: err.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
-  });
+  // Through the context, so the headers set for every response (X-Request-Id) are on it too.
+  return c.body(JSON.stringify(problemBody(c, err)), err.status as ContentfulStatusCode, { 'content-type': PROBLEM_CONTENT_TYPE });
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not-found', 'Not found', `${what} was not found`);

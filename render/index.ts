@@ -2,7 +2,7 @@
 // Pure and runtime-neutral (Node and Workers): no I/O, no clock, no randomness.
 // node:crypto: Node, and Workers under the nodejs_compat flag (wrangler.toml). A rendered host
 // config can run to megabytes; the native hash is an order of magnitude faster than a JS one.
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { toYaml } from './yaml.ts';
 import { ClusterIntent, type ClusterIntentInput } from './model.ts';
 import type { Backend } from './policy.ts';
@@ -14,8 +14,12 @@ export type RenderResult =
   | { ok: true; backend: Backend; content: string; sha256: string; objects?: KubeObject[] }
   | { ok: false; backend: Backend; problems: Problem[] };
 
+// The one-shot hash (Node ≥ 20.12) skips a Hash object per call: agents' assertions are hashed
+// on every request. Where it is missing (some Workers runtimes) the streaming API does the same.
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(content: string): string {
-  return createHash('sha256').update(content, 'utf8').digest('hex');
+  return oneShotHash ? oneShotHash('sha256', content, 'hex') : nodeCrypto.createHash('sha256').update(content, 'utf8').digest('hex');
 }
 
 /** Kubernetes objects as one multi-document YAML stream, in apply order. */

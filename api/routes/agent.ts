@@ -120,21 +120,19 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     const match = c.req.header('if-none-match');
     const isCurrent = (revision: number, sha256: string) => !!match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(configEtag(revision, sha256));
     const cached = deps.caches?.desired.get(clusterId);
-    if (cached && isCurrent(cached.revision, cached.sha256)) {
-      c.header('ETag', configEtag(cached.revision, cached.sha256));
-      return c.body(null, 304);
-    }
+    // The ETag goes on the answer itself, never on an error that happens after it is known.
+    if (cached && isCurrent(cached.revision, cached.sha256)) return c.body(null, 304, { ETag: configEtag(cached.revision, cached.sha256) });
     deps.metrics?.count('poll-read');
     const readDesired = async () => (await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
       .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
       .where(eq(clusters.id, clusterId))))[0];
     const desired = await (deps.caches ? deps.caches.desired.fill(clusterId, readDesired) : readDesired());
     if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
-    c.header('ETag', configEtag(desired.revision, desired.sha256));
-    if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304);
+    const etag = { ETag: configEtag(desired.revision, desired.sha256) };
+    if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304, etag);
     const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));
     const content = await openSecret(deps.secretKey, revision!.content, revisionContext(clusterId));
-    return c.json({ revision: revision!.revision, backend: revision!.backend, content, sha256: revision!.sha256, signature: revision!.signature }, 200);
+    return c.json({ revision: revision!.revision, backend: revision!.backend, content, sha256: revision!.sha256, signature: revision!.signature }, 200, etag);
   });
 
   app.openapi(createRoute({

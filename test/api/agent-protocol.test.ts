@@ -238,7 +238,11 @@ describe('polling and status', () => {
 
     const renders = h.metrics.get('render') ?? 0;
     const queriesBefore = h.queries.length;
-    for (let i = 0; i < 3; i++) assert.equal((await agent.fetchConfig(first.etag)).status, 304);
+    for (let i = 0; i < 3; i++) {
+      const again = await agent.fetchConfig(first.etag);
+      assert.equal(again.status, 304);
+      assert.equal(again.pollIntervalSeconds, 30, 'a 304 still tells the agent its poll interval');
+    }
     assert.equal(h.metrics.get('render') ?? 0, renders, 'no rendering on the poll path');
     assert.deepEqual(h.queries.slice(queriesBefore), [], 'a current ETag is answered from memory');
   });

@@ -27,6 +27,7 @@ function assertProblem(res: { status: number; headers: Headers; body: any }, sta
   assert.equal(res.body.code, code, JSON.stringify(res.body));
   assert.equal(res.body.status, status);
   assert.ok(res.body.type && res.body.title && res.body.detail && res.body.requestId, JSON.stringify(res.body));
+  assert.equal(res.headers.get('x-request-id'), res.body.requestId, 'the header names the same request as the body');
 }
 
 /** One valid object per collection, and a change to apply to it. */

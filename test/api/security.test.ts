@@ -152,6 +152,7 @@ describe('tokens', () => {
       assert.equal(res.status, 401, res.text);
       assert.equal(res.headers.get('content-type'), 'application/problem+json');
       assert.equal(res.body.code, 'unauthorized');
+      assert.equal(res.headers.get('x-request-id'), res.body.requestId);
     });
   }
 
