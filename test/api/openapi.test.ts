@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startHarness, type Harness } from '../helpers/api.ts';
 
@@ -39,4 +40,14 @@ test('/docs serves the interactive reference', async () => {
   const res = await h.app.request('/docs');
   assert.equal(res.status, 200);
   assert.match(await res.text(), /swagger-ui/i);
+});
+
+test('every error code the API can answer with is documented with its status in docs/problem-codes.md', () => {
+  const apiDir = new URL('../../api/', import.meta.url);
+  const sources = readdirSync(apiDir, { recursive: true }).filter((f) => String(f).endsWith('.ts'))
+    .map((f) => readFileSync(new URL(String(f), apiDir), 'utf8')).join('\n');
+  const doc = readFileSync(new URL('../../docs/problem-codes.md', import.meta.url), 'utf8');
+  const raised = new Set([...sources.matchAll(/new ApiError\((\d{3}), '([a-z0-9-]+)'/g)].map((m) => `| ${m[1]} | \`${m[2]}\` |`));
+  assert.ok(raised.size >= 20, `found only ${raised.size}`);
+  assert.deepEqual([...raised].filter((row) => !doc.includes(row)), []);
 });
