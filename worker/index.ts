@@ -1,10 +1,17 @@
 // Cloudflare Workers entry: the same app as `metalfleet serve`, with the database reached through
 // Hyperdrive. Workers forbid long-lived sockets across requests, so each request gets a small
 // postgres.js client that is closed after the response (Hyperdrive pools the real connections).
+//
+// The app itself is built once per isolate: building it (every route, its schemas, the router)
+// costs milliseconds of CPU, which every request, every agent poll included, would pay. The app
+// reaches the request's client through AsyncLocalStorage. Being built once also keeps the verified
+// agent assertions and agent keys cached between requests (30 s for agent records: Workers get no
+// change notifications, see api/caches.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createApp } from '../api/app.ts';
-import { openPostgres } from '../db/client.ts';
-import { importSecretKey, type SecretKey } from '../db/secrets.ts';
-import { API_AUDIENCE, importSigningKey, type AuthConfig } from '../api/auth.ts';
+import { openPostgres, type Database, type Db } from '../db/client.ts';
+import { importSecretKey } from '../db/secrets.ts';
+import { API_AUDIENCE, importSigningKey } from '../api/auth.ts';
 
 export interface Env {
   HYPERDRIVE: { connectionString: string };
@@ -20,17 +27,33 @@ interface ExecutionContextLike {
   passThroughOnException(): void;
 }
 
-let secretKey: Promise<SecretKey> | undefined;
-let auth: Promise<AuthConfig> | undefined;
+const requestDatabase = new AsyncLocalStorage<Database>();
+
+/** The database of the request being handled, wherever the app asks for it. */
+const currentDb = new Proxy({} as Db, {
+  get(_, property) {
+    const database = requestDatabase.getStore();
+    if (!database) throw new Error('no database outside a request');
+    const value = Reflect.get(database.db, property, database.db) as unknown;
+    return typeof value === 'function' ? value.bind(database.db) : value;
+  },
+});
+
+let app: Promise<ReturnType<typeof createApp>> | undefined;
+
+async function buildApp(env: Env) {
+  const [secretKey, signingKey] = await Promise.all([importSecretKey(env.METALFLEET_SECRET_KEY), importSigningKey(env.METALFLEET_SIGNING_KEY)]);
+  return createApp({ db: currentDb, secretKey, auth: { signingKey, issuer: env.METALFLEET_PUBLIC_URL, audience: API_AUDIENCE }, publicUrl: env.METALFLEET_PUBLIC_URL });
+}
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContextLike): Promise<Response> {
-    secretKey ??= importSecretKey(env.METALFLEET_SECRET_KEY);
-    auth ??= importSigningKey(env.METALFLEET_SIGNING_KEY).then((signingKey) => ({ signingKey, issuer: env.METALFLEET_PUBLIC_URL, audience: API_AUDIENCE }));
+    // A failed build (say, a malformed secret) is not kept: the next request tries again.
+    app ??= buildApp(env).catch((err: unknown) => { app = undefined; throw err; });
+    const built = await app;
     const database = openPostgres(env.HYPERDRIVE.connectionString, { max: 5, fetchTypes: false, applicationName: 'metalfleet-worker' });
     try {
-      const app = createApp({ db: database.db, secretKey: await secretKey, auth: await auth, publicUrl: env.METALFLEET_PUBLIC_URL });
-      return await app.fetch(request, env, ctx as never);
+      return await requestDatabase.run(database, () => built.fetch(request, env, ctx as never));
     } finally {
       ctx.waitUntil(database.close());
     }
