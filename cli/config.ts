@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import { join, resolve } from 'node:path';
 import { generateSecretKeyText } from '../db/secrets.ts';
 import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, type AuthConfig, type OidcConfig } from '../api/auth.ts';
+import { parseRevisionsKept } from '../worker/jobs.ts';
 
 export interface NodeConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface NodeConfig {
   oidc: OidcConfig | undefined;
   /** What agents are told to poll at. */
   pollIntervalSeconds: number;
+  /** Revisions each cluster keeps (worker/jobs.ts). */
+  revisionsKept: number;
 }
 
 export const DEFAULT_ISSUER = 'metalfleet';
@@ -42,7 +45,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     issuer: env.METALFLEET_PUBLIC_URL ? env.METALFLEET_PUBLIC_URL.replace(/\/+$/, '') : DEFAULT_ISSUER,
     oidc: readOidc(env),
     pollIntervalSeconds: readPollInterval(env.METALFLEET_POLL_INTERVAL),
+    revisionsKept: asConfigError(() => parseRevisionsKept(env.METALFLEET_REVISIONS_KEPT)),
   };
+}
+
+function asConfigError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 function readPollInterval(text: string | undefined): number {

@@ -9,6 +9,7 @@ import { importSecretKey } from '../db/secrets.ts';
 import { migrate, migrationStatus } from '../db/migrate.ts';
 import { authConfig, ConfigError, dataDirSecret, readConfig, secretKeyText, type NodeConfig } from './config.ts';
 import { openConfiguredDatabase, describeDatabase } from './database.ts';
+import { startMaintenance } from './maintenance.ts';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
 
@@ -51,6 +52,7 @@ export async function serveCommand(): Promise<void> {
   const caches = notifiedPollCaches();
   const stopListening = await listenForInvalidations(database, caches);
   const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches, simpleQuery: database.simpleQuery });
+  const stopMaintenance = startMaintenance(database.db, { revisionsKept: config.revisionsKept });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);
@@ -63,6 +65,7 @@ export async function serveCommand(): Promise<void> {
     stopping = true;
     console.log(`${signal}: shutting down`);
     server.close();
+    await stopMaintenance();
     await stopListening?.();
     await database.close(); // PGlite flushes to disk on close
     process.exit(0);

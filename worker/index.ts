@@ -12,6 +12,7 @@ import { createApp } from '../api/app.ts';
 import { openPostgres, type Database, type Db } from '../db/client.ts';
 import { importSecretKey } from '../db/secrets.ts';
 import { API_AUDIENCE, importSigningKey } from '../api/auth.ts';
+import { parseRevisionsKept, runMaintenance } from './jobs.ts';
 
 export interface Env {
   HYPERDRIVE: { connectionString: string };
@@ -20,12 +21,16 @@ export interface Env {
   METALFLEET_SIGNING_KEY: string;
   /** The URL clients use: the token issuer. */
   METALFLEET_PUBLIC_URL: string;
+  /** Revisions each cluster keeps (worker/jobs.ts); default 100. */
+  METALFLEET_REVISIONS_KEPT?: string;
 }
 
 interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
 }
+
+const openDatabase = (env: Env) => openPostgres(env.HYPERDRIVE.connectionString, { max: 5, fetchTypes: false, applicationName: 'metalfleet-worker' });
 
 const requestDatabase = new AsyncLocalStorage<Database>();
 
@@ -51,11 +56,22 @@ export default {
     // A failed build (say, a malformed secret) is not kept: the next request tries again.
     app ??= buildApp(env).catch((err: unknown) => { app = undefined; throw err; });
     const built = await app;
-    const database = openPostgres(env.HYPERDRIVE.connectionString, { max: 5, fetchTypes: false, applicationName: 'metalfleet-worker' });
+    const database = openDatabase(env);
     try {
       return await requestDatabase.run(database, () => built.fetch(request, env, ctx as never));
     } finally {
       ctx.waitUntil(database.close());
+    }
+  },
+
+  /** Cron Triggers (wrangler.toml [triggers]): the maintenance job, as `metalfleet serve` runs it hourly. */
+  async scheduled(controller: { cron: string; scheduledTime: number }, env: Env): Promise<void> {
+    const database = openDatabase(env);
+    try {
+      const result = await runMaintenance(database.db, { revisionsKept: parseRevisionsKept(env.METALFLEET_REVISIONS_KEPT), now: new Date(controller.scheduledTime) });
+      console.log(JSON.stringify({ msg: 'maintenance', cron: controller.cron, ...result }));
+    } finally {
+      await database.close();
     }
   },
 };

@@ -1,5 +1,5 @@
 // Enrollment tokens, agents and their keys, and what agents report.
-import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { resultRows, type Database } from '../client.ts';
 import { scopedBatchScript, scopedScript } from '../one-trip.ts';
 import type { Tx } from '../tenant.ts';
@@ -21,6 +21,12 @@ export async function createEnrollmentToken(tx: Tx, args: { tenantId: string; cl
 
 export function listEnrollmentTokens(tx: Tx, { clusterId }: { clusterId: string }): Promise<EnrollmentTokenRecord[]> {
   return tx.select(tokenColumns).from(enrollmentTokens).where(eq(enrollmentTokens.clusterId, clusterId)).orderBy(desc(enrollmentTokens.createdAt)).limit(500);
+}
+
+/** Deletes the scope's enrollment tokens that expired before `expiredBefore`, used or not. */
+export async function pruneEnrollmentTokens(tx: Tx, { expiredBefore }: { expiredBefore: Date }): Promise<number> {
+  const gone = await tx.delete(enrollmentTokens).where(lt(enrollmentTokens.expiresAt, expiredBefore)).returning({ id: enrollmentTokens.id });
+  return gone.length;
 }
 
 export async function revokeEnrollmentToken(tx: Tx, { clusterId, id }: { clusterId: string; id: string }): Promise<boolean> {

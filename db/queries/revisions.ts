@@ -60,3 +60,17 @@ export function listRevisions(tx: Tx, { clusterId, before, limit }: { clusterId:
     .from(configRevisions).where(and(eq(configRevisions.clusterId, clusterId), before !== undefined ? lt(configRevisions.revision, before) : undefined))
     .orderBy(desc(configRevisions.revision)).limit(limit);
 }
+
+/**
+ * Deletes the revisions of the scope's clusters that are older than each cluster's last `keep`
+ * (numbers are consecutive per cluster, up to its desired revision), never the revision its
+ * agent last applied. One statement; returns how many went.
+ */
+export async function pruneRevisions(tx: Tx, { keep }: { keep: number }): Promise<number> {
+  const gone = await tx.delete(configRevisions)
+    .where(sql`exists (select 1 from ${clusters} c where c.id = ${configRevisions.clusterId}
+      and ${configRevisions.revision} <= c.desired_revision - ${keep}
+      and ${configRevisions.revision} is distinct from c.applied_revision)`)
+    .returning({ revision: configRevisions.revision });
+  return gone.length;
+}

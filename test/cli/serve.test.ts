@@ -123,3 +123,14 @@ test('an unknown command prints usage and exits 2', async () => {
   assert.match(result.stderr, /unknown command "frobnicate"/);
   assert.match(result.stderr, /usage: metalfleet/);
 });
+
+test('serve refuses a bad METALFLEET_POLL_INTERVAL or METALFLEET_REVISIONS_KEPT before it touches anything', async () => {
+  for (const [name, value, message] of [
+    ['METALFLEET_POLL_INTERVAL', '0', /METALFLEET_POLL_INTERVAL must be whole seconds from 1 to 3600, got "0"/],
+    ['METALFLEET_REVISIONS_KEPT', 'all', /METALFLEET_REVISIONS_KEPT must be a whole number from 1 to 1000000, got "all"/],
+  ] as const) {
+    const refused = await runMetalfleet(['serve'], { [name]: value, PORT: '0', METALFLEET_DATA_DIR: '/nonexistent/never-created' });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, message);
+  }
+});

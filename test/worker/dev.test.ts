@@ -1,7 +1,7 @@
 // The Worker itself, served by `wrangler dev` (workerd, offline) with Hyperdrive's local
 // connection pointing at this file's PostgreSQL database: a tenant is set up over HTTP, an agent
 // enrolls, fetches its signed config, gets 304 on the next poll and reports sessions, which the
-// API then shows. Everything the Node tests prove about one app, run in the Workers runtime.
+// API then shows; the Cron Trigger prunes old revisions. Everything the Node tests prove about one app, run in the Workers runtime.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,8 +30,9 @@ function writeConfig(port: number, dbUrl: string, secrets: Record<string, string
   const config = readFileSync(join(root, 'wrangler.toml'), 'utf8')
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, 'worker/index.ts'))}`)
     .replace(/^localConnectionString = .*$/m, `localConnectionString = ${JSON.stringify(dbUrl)}`)
-    .replace(/^METALFLEET_PUBLIC_URL = .*$/m, `METALFLEET_PUBLIC_URL = ${JSON.stringify(`http://127.0.0.1:${port}`)}`);
-  assert.ok(config.includes(dbUrl) && config.includes(`127.0.0.1:${port}`), 'wrangler.toml still has the keys this test sets');
+    .replace(/^METALFLEET_PUBLIC_URL = .*$/m, `METALFLEET_PUBLIC_URL = ${JSON.stringify(`http://127.0.0.1:${port}`)}`)
+    .replace(/^METALFLEET_REVISIONS_KEPT = .*$/m, 'METALFLEET_REVISIONS_KEPT = "2"');
+  assert.ok(config.includes(dbUrl) && config.includes(`127.0.0.1:${port}`) && config.includes('KEPT = "2"'), 'wrangler.toml still has the keys this test sets');
   writeFileSync(join(dir, 'wrangler.toml'), config);
   // Secrets come from .dev.vars next to the config, as for a developer running `wrangler dev`
   // (single-quoted, as `metalfleet keys generate` prints them).
@@ -63,7 +64,7 @@ before(async () => {
   dbUrl.password ||= 'unused';
   writeConfig(port, dbUrl.toString(), { METALFLEET_SECRET_KEY: generateSecretKeyText(), METALFLEET_SIGNING_KEY: JSON.stringify(signingJwk) });
   wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), ['dev', '--config', join(dir, 'wrangler.toml'), '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false'], {
+    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--test-scheduled'], {
     cwd: dir, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   wrangler.stdout!.on('data', (d) => { output += d; });
@@ -129,6 +130,15 @@ describe('the Worker under wrangler dev', { skip }, () => {
     assert.equal(status.body.appliedRevision, first.config.revision);
     const sessions = await call('GET', '/v1/tenants/edge/clusters/rack-1/sessions');
     assert.deepEqual(sessions.body.items.map((s: { peer: string; bgpState: string }) => [s.peer, s.bgpState]), [['10.250.0.1', 'Established']]);
+
+    // The Cron Trigger's maintenance: the cluster keeps its last two revisions (the applied one among them).
+    const numbers = async () => (await call('GET', '/v1/tenants/edge/clusters/rack-1/revisions')).body.items.map((r: { revision: number }) => r.revision);
+    const before = await numbers();
+    assert.ok(before.length > 2, `revisions before: ${before}`);
+    const cron = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('17 * * * *')}`);
+    assert.equal(cron.status, 200, await cron.text());
+    assert.deepEqual(await numbers(), before.slice(0, 2));
+    assert.equal((await agent.fetchConfig(first.etag)).status, 304, 'the agent is unaffected');
 
     // Revoked: the agent's next poll is refused, though its assertion verified a moment ago.
     assert.equal((await call('DELETE', `/v1/tenants/edge/clusters/rack-1/agents/${agent.identity!.agentId}`)).status, 204);
