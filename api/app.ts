@@ -28,6 +28,8 @@ import { registerTenantRoutes } from './routes/tenants.ts';
 export type { AppDeps } from './context.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Where the app serves Swagger UI's files when the runtime provides them (AppDeps.docsAsset). */
+const DOCS_ASSETS_PATH = '/docs/assets';
 
 export function createApp(deps: AppDeps) {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
@@ -132,7 +134,15 @@ export function createApp(deps: AppDeps) {
       license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'metalfleet API' }));
+  const docsAsset = deps.docsAsset;
+  if (docsAsset) {
+    app.get(`${DOCS_ASSETS_PATH}/swagger-ui-dist/:file`, async (c) => {
+      const asset = await docsAsset(c.req.param('file'));
+      if (!asset) throw new ApiError(404, 'route-not-found', 'Not found', `no route for GET ${c.req.path}`);
+      return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=86400' });
+    });
+  }
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'metalfleet API', ...(docsAsset ? { baseUrl: DOCS_ASSETS_PATH } : {}) }));
 
   app.notFound((c) => problemResponse(c, new ApiError(404, 'route-not-found', 'Not found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
 

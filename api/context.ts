@@ -28,6 +28,12 @@ export interface AppDeps {
   caches?: PollCaches;
   /** Counters for what must (not) happen: `render`, `poll-read`. */
   metrics?: { count(name: string, by?: number): void };
+  /**
+   * Swagger UI's own files (`swagger-ui.css`, `swagger-ui-bundle.js`), where the runtime can serve
+   * them (Node: from the swagger-ui-dist package), so /docs works without the internet. Without it
+   * the browser loads them from a CDN (Workers).
+   */
+  docsAsset?: (file: string) => Promise<{ body: Uint8Array; contentType: string } | undefined>;
 }
 
 export const DEFAULT_POLL_INTERVAL_SECONDS = 30;

@@ -10,6 +10,7 @@ import { migrate, migrationStatus } from '../db/migrate.ts';
 import { authConfig, ConfigError, dataDirSecret, readConfig, secretKeyText, type NodeConfig } from './config.ts';
 import { openConfiguredDatabase, describeDatabase } from './database.ts';
 import { startMaintenance } from './maintenance.ts';
+import { swaggerUiAssets } from './docs-assets.ts';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
 
@@ -51,7 +52,8 @@ export async function serveCommand(): Promise<void> {
   // agent changes.
   const caches = notifiedPollCaches();
   const stopListening = await listenForInvalidations(database, caches);
-  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches, simpleQuery: database.simpleQuery });
+  const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches, simpleQuery: database.simpleQuery,
+    docsAsset: swaggerUiAssets() });
   const stopMaintenance = startMaintenance(database.db, { revisionsKept: config.revisionsKept });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);

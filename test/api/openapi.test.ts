@@ -51,3 +51,10 @@ test('every error code the API can answer with is documented with its status in 
   assert.ok(raised.size >= 20, `found only ${raised.size}`);
   assert.deepEqual([...raised].filter((row) => !doc.includes(row)), []);
 });
+
+test('/docs without local Swagger UI files (as on Workers) loads them from the CDN', async () => {
+  const res = await h.call('GET', '/docs');
+  assert.equal(res.status, 200);
+  assert.match(res.text, /https:\/\/cdn\.jsdelivr\.net\/npm\/swagger-ui-dist\/swagger-ui-bundle\.js/);
+  assert.match(res.text, /url: '\/openapi\.json'/);
+});

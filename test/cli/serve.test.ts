@@ -30,6 +30,19 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
       assert.notEqual(problem.requestId, 'client-chosen', 'request ids are issued by the server');
       assert.equal(missing.headers.get('x-request-id'), problem.requestId);
 
+      // The interactive docs need nothing from the internet: Swagger UI's files come from the server.
+      const docs = await (await fetch(`${server.url}/docs`)).text();
+      const assets = [...docs.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!);
+      assert.deepEqual(assets, ['/docs/assets/swagger-ui-dist/swagger-ui.css', '/docs/assets/swagger-ui-dist/swagger-ui-bundle.js']);
+      for (const [path, type, marker] of [[assets[0]!, 'text/css', '.swagger-ui'], [assets[1]!, 'text/javascript', 'SwaggerUIBundle']] as const) {
+        const res = await fetch(`${server.url}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.match(res.headers.get('content-type')!, new RegExp(`^${type}`));
+        assert.ok((await res.text()).includes(marker), path);
+      }
+      assert.equal((await fetch(`${server.url}/docs/assets/swagger-ui-dist/..%2Fpackage.json`)).status, 404);
+      assert.equal((await fetch(`${server.url}/docs/assets/swagger-ui-dist/index.html`)).status, 404, 'only the two files /docs uses');
+
       // The bootstrap token is printed once and works; the CLI mints more with the same key.
       const printed = /bootstrap platform-admin token[^\n]*\n(\S+)/.exec(server.output())?.[1];
       assert.ok(printed, server.output());
