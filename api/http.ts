@@ -33,9 +33,14 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
+/** Base64url without padding (RFC 4648 §5) of a binary string (one char per byte, as btoa takes). */
+export function base64url(binary: string): string {
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /** Opaque keyset cursor: the sort key of the last item returned. */
 export function encodeCursor(key: unknown[]): string {
-  return btoa(JSON.stringify(key)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return base64url(JSON.stringify(key));
 }
 
 export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | undefined {

@@ -19,7 +19,7 @@ import { redactConfig } from '../../render/redact.ts';
 import { sha256Hex } from '../../render/index.ts';
 import { DEFAULT_POLL_INTERVAL_SECONDS, now, platformAdminOnly, tenantWriterOnly, type App, type AppDeps, type Ctx } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { decodeCursor, encodeCursor, pageLimit } from '../http.ts';
+import { base64url, decodeCursor, encodeCursor, pageLimit } from '../http.ts';
 import { errorResponses, jsonContent, NameParam, PageQuery, TenantParam } from '../openapi.ts';
 import { revisionContext } from '../rendering.ts';
 import { refuse, Timestamp } from './shared.ts';
@@ -58,6 +58,18 @@ const SessionView = z.object({
   node: z.string(), peer: z.string(), vrf: z.string(), bgpState: z.string(), bfdState: z.string().nullable(), uptimeSeconds: z.number().int().nullable(),
   prefixesReceived: z.number().int().nullable(), prefixesSent: z.number().int().nullable(), lastResetReason: z.string().nullable(), updatedAt: Timestamp,
 }).openapi('BgpSession');
+
+/**
+ * An enrollment token: 256 random bits as 43 base64url characters, of which only the SHA-256 is
+ * stored. Never with a leading "-" (one in 64 would have one), which command lines take for an
+ * option: `scripted-agent.ts --token -Xy…` fails to parse.
+ */
+export function newEnrollmentToken(): string {
+  for (;;) {
+    const token = base64url(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    if (!token.startsWith('-')) return token;
+  }
+}
 
 export function registerClusterOpsRoutes(app: App, deps: AppDeps, verifier: AgentVerifier) {
   const pollInterval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;
@@ -161,8 +173,7 @@ export function registerClusterOpsRoutes(app: App, deps: AppDeps, verifier: Agen
       refuse([{ code: 'invalid-ttl', path: 'ttl', message: (err as Error).message, remedy: 'use e.g. 15m, 1h or 2d' }]);
     }
     if (ttl < 60 || ttl > 7 * 86400) refuse([{ code: 'invalid-ttl', path: 'ttl', message: 'the TTL must be between 1 minute and 7 days', remedy: 'use e.g. 1h' }]);
-    // 256 random bits; only their SHA-256 is stored.
-    const token = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const token = newEnrollmentToken();
     const actor = c.get('principal').sub;
     const record = await inCluster(c, name, async (tx, cluster) => {
       const created = await createEnrollmentToken(tx, { tenantId: c.get('tenant').id, clusterId: cluster.id, tokenSha256: sha256Hex(token), expiresAt: new Date(now(deps).getTime() + ttl * 1000), createdBy: actor });

@@ -6,6 +6,7 @@ import { base64url, SignJWT, importJWK } from 'jose';
 import { sql } from 'drizzle-orm';
 import { AgentClient, ControlPlaneError, generateAgentKey, publicPart } from '../../agents/client.ts';
 import { resultRows } from '../../db/client.ts';
+import { newEnrollmentToken } from '../../api/routes/cluster-ops.ts';
 import { PUBLIC_URL, seedApiTenant, startHarness, type Harness } from '../helpers/api.ts';
 
 let h: Harness;
@@ -121,6 +122,12 @@ describe('enrollment', () => {
     const listed = await get('clusters/enroll/enrollment-tokens');
     assert.ok(!listed.text.includes(minted.body.token));
     assert.equal((await post('clusters/enroll/enrollment-tokens', { ttl: '8d' })).status, 422);
+  });
+
+  test('tokens are 43 base64url characters and never start with "-", which command lines take for an option', () => {
+    const tokens = Array.from({ length: 5000 }, newEnrollmentToken);
+    assert.deepEqual(tokens.filter((t) => !/^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/.test(t)), []);
+    assert.equal(new Set(tokens).size, tokens.length);
   });
 
   test('50 concurrent enrollments with one token: exactly one succeeds', async () => {
