@@ -4,6 +4,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
 import { sql } from 'drizzle-orm';
 import { pgErrorInfo } from '../db/client.ts';
 import { findTenantBySlug } from '../db/queries/tenants.ts';
@@ -43,6 +44,17 @@ export function createApp(deps: AppDeps) {
   // Without notifications (Workers) agent records are only trusted for a short while.
   const agentVerifier = new AgentVerifier(deps.db, deps.publicUrl, deps.caches?.agents ?? new TtlCache(30_000));
 
+  const observe = deps.metrics?.request;
+  if (observe) {
+    // Outermost, so errors are counted with the status they were answered with. The route is the
+    // registered path (bounded label values), `(none)` when no route matched.
+    app.use(async (c, next) => {
+      const started = performance.now();
+      await next();
+      const handler = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+      observe({ method: c.req.method, route: handler?.path ?? '(none)', status: c.res.status, seconds: (performance.now() - started) / 1000 });
+    });
+  }
   // Server-issued request ids only: a client-supplied X-Request-Id is not trusted. The header is
   // set before the handler runs, so every response built from the context carries it; setting a
   // header on a finished response makes Hono copy the whole response (a fifth of a poll's cost).

@@ -26,8 +26,14 @@ export interface AppDeps {
   simpleQuery?: Database['simpleQuery'];
   /** The poll path's caches, where the runtime keeps them fresh (LISTEN/NOTIFY, see api/caches.ts). */
   caches?: PollCaches;
-  /** Counters for what must (not) happen: `render`, `poll-read`. */
-  metrics?: { count(name: string, by?: number): void };
+  /**
+   * Counters for what must (not) happen: `render`, `poll-read`, `session-writes`; and, where the
+   * runtime exports metrics (cli/metrics.ts), every request's route, status and duration.
+   */
+  metrics?: {
+    count(name: string, by?: number): void;
+    request?(observed: { method: string; route: string; status: number; seconds: number }): void;
+  };
   /**
    * Swagger UI's own files (`swagger-ui.css`, `swagger-ui-bundle.js`), where the runtime can serve
    * them (Node: from the swagger-ui-dist package), so /docs works without the internet. Without it

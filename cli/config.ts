@@ -22,6 +22,8 @@ export interface NodeConfig {
   pollIntervalSeconds: number;
   /** Revisions each cluster keeps (worker/jobs.ts). */
   revisionsKept: number;
+  /** Where /metrics is served (cli/metrics.ts); unset: no metrics. */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 export const DEFAULT_ISSUER = 'metalfleet';
@@ -46,7 +48,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     oidc: readOidc(env),
     pollIntervalSeconds: readPollInterval(env.METALFLEET_POLL_INTERVAL),
     revisionsKept: asConfigError(() => parseRevisionsKept(env.METALFLEET_REVISIONS_KEPT)),
+    metricsListen: readListen('METALFLEET_METRICS_LISTEN', env.METALFLEET_METRICS_LISTEN),
   };
+}
+
+/** HOST:PORT (an IPv6 host in brackets), or unset. */
+function readListen(name: string, text: string | undefined): { host: string; port: number } | undefined {
+  if (!text) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${name} must be HOST:PORT (e.g. 127.0.0.1:9465 or [::1]:9465), got ${JSON.stringify(text)}`);
+  return { host: m[1] ?? m[2]!, port };
 }
 
 function asConfigError<T>(read: () => T): T {

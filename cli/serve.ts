@@ -11,6 +11,8 @@ import { authConfig, ConfigError, dataDirSecret, readConfig, secretKeyText, type
 import { openConfiguredDatabase, describeDatabase } from './database.ts';
 import { startMaintenance } from './maintenance.ts';
 import { swaggerUiAssets } from './docs-assets.ts';
+import { ApiMetrics } from './metrics.ts';
+import { readFleetHealth } from '../api/fleet.ts';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
 
@@ -52,9 +54,16 @@ export async function serveCommand(): Promise<void> {
   // agent changes.
   const caches = notifiedPollCaches();
   const stopListening = await listenForInvalidations(database, caches);
+  const metrics = config.metricsListen
+    ? new ApiMetrics(() => readFleetHealth(database.db, { nowMs: Date.now(), pollIntervalSeconds: config.pollIntervalSeconds }))
+    : undefined;
   const app = createApp({ db: database.db, secretKey, auth, publicUrl: config.publicUrl, pollIntervalSeconds: config.pollIntervalSeconds, caches, simpleQuery: database.simpleQuery,
-    docsAsset: swaggerUiAssets() });
-  const stopMaintenance = startMaintenance(database.db, { revisionsKept: config.revisionsKept });
+    docsAsset: swaggerUiAssets(), ...(metrics ? { metrics: metrics.appHooks } : {}) });
+  const stopMaintenance = startMaintenance(database.db, { revisionsKept: config.revisionsKept, ...(metrics ? { onResult: (r) => metrics.maintenance(r) } : {}) });
+  const metricsServer = metrics && config.metricsListen
+    ? await metrics.listen(config.metricsListen, (entry) => console.error(JSON.stringify(entry)))
+    : undefined;
+  if (metricsServer) console.log(`metrics on ${process.env.METALFLEET_METRICS_LISTEN}/metrics`);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);
@@ -67,6 +76,7 @@ export async function serveCommand(): Promise<void> {
     stopping = true;
     console.log(`${signal}: shutting down`);
     server.close();
+    metricsServer?.close();
     await stopMaintenance();
     await stopListening?.();
     await database.close(); // PGlite flushes to disk on close

@@ -3,7 +3,6 @@
 // and read its sync state and BGP/BFD sessions. Plus the fleet-wide health view.
 import { createRoute, z } from '@hono/zod-openapi';
 import { createTwoFilesPatch } from 'diff';
-import { sql } from 'drizzle-orm';
 import { recordAudit } from '../../db/queries/audit.ts';
 import {
   createEnrollmentToken, listAgents, listEnrollmentTokens, listSessions, revokeAgent, revokeEnrollmentToken,
@@ -11,8 +10,7 @@ import {
 import { getCluster, type ClusterRecord } from '../../db/queries/clusters.ts';
 import { getRevision, listRevisions, storeRevisions } from '../../db/queries/revisions.ts';
 import { openSecret, sealSecret } from '../../db/secrets.ts';
-import { resultRows } from '../../db/client.ts';
-import { withPlatform, withTenant, type Tx } from '../../db/tenant.ts';
+import { withTenant, type Tx } from '../../db/tenant.ts';
 import { parseTtl } from '../auth.ts';
 import type { AgentVerifier } from '../agent-auth.ts';
 import { redactConfig } from '../../render/redact.ts';
@@ -23,6 +21,7 @@ import { base64url, decodeCursor, encodeCursor, pageLimit } from '../http.ts';
 import { errorResponses, jsonContent, NameParam, PageQuery, TenantParam } from '../openapi.ts';
 import { revisionContext } from '../rendering.ts';
 import { refuse, Timestamp } from './shared.ts';
+import { readFleetHealth, SYNC_STATES, syncState } from '../fleet.ts';
 
 const ClusterParam = TenantParam.extend(NameParam.shape);
 const RevisionParam = ClusterParam.extend({ revision: z.string().regex(/^\d+$/).openapi({ param: { name: 'revision', in: 'path' } }) });
@@ -35,17 +34,6 @@ const RevisionView = z.object({
 }).openapi('ConfigRevision');
 const RevisionSummary = z.object({ revision: z.number().int(), backend: z.string(), sha256: z.string(), cause: z.string(), createdAt: Timestamp }).openapi('RevisionSummary');
 
-export const SYNC_STATES = ['in-sync', 'pending', 'failed', 'stale', 'never-seen'] as const;
-export type SyncState = (typeof SYNC_STATES)[number];
-
-/** Where a cluster stands: never-seen, stale (silent for 3 poll intervals), failed, pending, in-sync. */
-export function syncState(cluster: Pick<ClusterRecord, 'lastSeenAt' | 'lastApplyError' | 'appliedRevision' | 'desiredRevision'>, nowMs: number, pollIntervalSeconds: number): SyncState {
-  if (!cluster.lastSeenAt) return 'never-seen';
-  if (nowMs - cluster.lastSeenAt.getTime() > Math.max(3 * pollIntervalSeconds, 90) * 1000) return 'stale';
-  if (cluster.lastApplyError) return 'failed';
-  if (cluster.appliedRevision !== cluster.desiredRevision) return 'pending';
-  return 'in-sync';
-}
 
 const StatusView = z.object({
   cluster: z.string(), backend: z.string(), syncState: z.enum(SYNC_STATES), desiredRevision: z.number().int(), appliedRevision: z.number().int().nullable(),
@@ -280,24 +268,7 @@ export function registerClusterOpsRoutes(app: App, deps: AppDeps, verifier: Agen
     summary: 'Per tenant: clusters by sync state and sessions by BGP state', security: [{ bearer: [] }],
     responses: { 200: { description: 'Fleet health', content: jsonContent(FleetHealth) }, ...errorResponses(401, 403) },
   }), async (c) => {
-    const nowMs = now(deps).getTime();
-    const health = await withPlatform(deps.db, async (tx) => {
-      const clusterRows = resultRows<{ slug: string; last_seen_at: string | Date | null; last_apply_error: string | null; applied_revision: number | null; desired_revision: number }>(await tx.execute(sql`
-        select t.slug, c.last_seen_at, c.last_apply_error, c.applied_revision, c.desired_revision
-        from tenants t left join clusters c on c.tenant_id = t.id order by t.slug`));
-      const sessionRows = resultRows<{ slug: string; bgp_state: string; n: number | string }>(await tx.execute(sql`
-        select t.slug, s.bgp_state, count(*) as n from session_states s join tenants t on t.id = s.tenant_id group by t.slug, s.bgp_state`));
-      const byTenant = new Map<string, { tenant: string; clusters: Record<string, number>; sessions: Record<string, number> }>();
-      const entry = (slug: string) => byTenant.get(slug) ?? byTenant.set(slug, { tenant: slug, clusters: Object.fromEntries(SYNC_STATES.map((s) => [s, 0])), sessions: {} }).get(slug)!;
-      for (const row of clusterRows) {
-        const e = entry(row.slug);
-        if (row.desired_revision === null || row.desired_revision === undefined) continue;
-        const state = syncState({ lastSeenAt: row.last_seen_at ? new Date(row.last_seen_at) : null, lastApplyError: row.last_apply_error, appliedRevision: row.applied_revision, desiredRevision: row.desired_revision }, nowMs, pollInterval);
-        e.clusters[state]! += 1;
-      }
-      for (const row of sessionRows) entry(row.slug).sessions[row.bgp_state] = Number(row.n);
-      return [...byTenant.values()];
-    });
+    const health = await readFleetHealth(deps.db, { nowMs: now(deps).getTime(), pollIntervalSeconds: pollInterval });
     return c.json({ tenants: health }, 200);
   });
 }
