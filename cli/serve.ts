@@ -63,7 +63,7 @@ export async function serveCommand(): Promise<void> {
   const metricsServer = metrics && config.metricsListen
     ? await metrics.listen(config.metricsListen, (entry) => console.error(JSON.stringify(entry)))
     : undefined;
-  if (metricsServer) console.log(`metrics on ${process.env.METALFLEET_METRICS_LISTEN}/metrics`);
+  if (metricsServer) console.log(`Prometheus metrics: http://${process.env.METALFLEET_METRICS_LISTEN}/metrics`);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);
