@@ -63,7 +63,10 @@ export async function serveCommand(): Promise<void> {
   const metricsServer = metrics && config.metricsListen
     ? await metrics.listen(config.metricsListen, (entry) => console.error(JSON.stringify(entry)))
     : undefined;
-  if (metricsServer) console.log(`Prometheus metrics: http://${process.env.METALFLEET_METRICS_LISTEN}/metrics`);
+  if (metricsServer) {
+    const { host, port } = config.metricsListen!;
+    console.log(`Prometheus metrics: http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`);
+  }
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, async (info) => {
     await bootstrapToken(config, auth);
     console.log(`API docs: http://${config.host}:${info.port}/docs`);

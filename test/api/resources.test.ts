@@ -240,6 +240,25 @@ describe('address management', () => {
     assert.equal(new Set(blocks).size, blocks.length);
   });
 
+  test('concurrent overlapping pools: one 201, the rest 409 address-overlap or 503 conflict-retry, never a 500', async () => {
+    // Nested blocks /20../31 at the top of the grant: every pair overlaps. A loser either sees the
+    // winner committed (409) or is picked by PostgreSQL's deadlock detector among the waiting
+    // writers (503, the retry gets the 409).
+    const [a, b] = t.v4Grant.split('.');
+    const cidrs = Array.from({ length: 12 }, (_, i) => {
+      const low = 0xffff & ~((1 << (12 - i)) - 1);
+      return `${a}.${b}.${low >> 8}.${low & 255}/${20 + i}`;
+    });
+    const results = await Promise.all(cidrs.map((cidr, i) => post('pools', { name: `overlap-${i}`, cidrs: [cidr] })));
+    assert.equal(results.filter((r) => r.status === 201).length, 1, JSON.stringify(results.map((r) => r.status)));
+    for (const r of results.filter((x) => x.status !== 201)) {
+      if (r.status === 503) assertProblem(r, 503, 'conflict-retry');
+      else assertProblem(r, 409, 'address-overlap');
+    }
+    const pools = await get('pools?limit=500');
+    assert.equal(pools.body.items.filter((p: { name: string }) => p.name.startsWith('overlap-')).length, 1, 'the losers left nothing');
+  });
+
   test('a grant cannot be withdrawn while pools use it', async () => {
     const grants = await get('grants');
     const v4 = grants.body.items.find((g: { cidr: string }) => g.cidr === t.v4Grant);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runMetalfleet, startServer } from '../helpers/process.ts';
+import { freePort, startServer } from '../helpers/process.ts';
 
 /** The value of one series in a Prometheus text exposition (undefined when absent). */
 function sample(text: string, series: string): number | undefined {
@@ -52,12 +52,6 @@ test('/metrics: requests by route and status, renders, the fleet per tenant, the
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('a bad METALFLEET_METRICS_LISTEN stops serve with the expected form', async () => {
-  const refused = await runMetalfleet(['serve'], { METALFLEET_METRICS_LISTEN: '9465', PORT: '0', METALFLEET_DATA_DIR: '/nonexistent/never-created' });
-  assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, /METALFLEET_METRICS_LISTEN must be HOST:PORT \(e\.g\. 127\.0\.0\.1:9465 or \[::1\]:9465\), got "9465"/);
 });
 
 test('maintenance runs and what they deleted are counted', async () => {

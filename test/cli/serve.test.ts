@@ -137,10 +137,11 @@ test('an unknown command prints usage and exits 2', async () => {
   assert.match(result.stderr, /usage: metalfleet/);
 });
 
-test('serve refuses a bad METALFLEET_POLL_INTERVAL or METALFLEET_REVISIONS_KEPT before it touches anything', async () => {
+test('serve refuses a bad METALFLEET_POLL_INTERVAL, METALFLEET_REVISIONS_KEPT or METALFLEET_METRICS_LISTEN before it touches anything', async () => {
   for (const [name, value, message] of [
     ['METALFLEET_POLL_INTERVAL', '0', /METALFLEET_POLL_INTERVAL must be whole seconds from 1 to 3600, got "0"/],
     ['METALFLEET_REVISIONS_KEPT', 'all', /METALFLEET_REVISIONS_KEPT must be a whole number from 1 to 1000000, got "all"/],
+    ['METALFLEET_METRICS_LISTEN', '9465', /METALFLEET_METRICS_LISTEN must be HOST:PORT \(e\.g\. 127\.0\.0\.1:9465 or \[::1\]:9465\), got "9465"/],
   ] as const) {
     const refused = await runMetalfleet(['serve'], { [name]: value, PORT: '0', METALFLEET_DATA_DIR: '/nonexistent/never-created' });
     assert.equal(refused.code, 1, refused.stderr);
