@@ -11,8 +11,17 @@ import { ControlPlaneError } from './client.ts';
 
 export type ApplyOutcome = { ok: true } | { ok: false; error: string };
 
+/**
+ * What applies a config to a data plane. Host daemons implement it with one flow (host-daemon.ts:
+ * test, write, reload, roll back); Kubernetes with server-side apply.
+ */
 export interface Applier {
   apply(config: VerifiedConfig): Promise<ApplyOutcome>;
+  /**
+   * Puts back, every round, what the data plane forgets on its own restart and no config file
+   * holds (GoBGP: the routes the agent added through its API).
+   */
+  reconcile?(): Promise<void>;
 }
 
 export interface Health {
@@ -35,6 +44,8 @@ export interface AgentState {
   /** The sha256 of a revision that failed to apply, and when: not retried on every poll. */
   failedSha256?: string;
   failedAt?: number;
+  /** A cluster-bound config signature verified once: unbound ones are refused from then on (AgentClient.refuseUnboundSignatures). */
+  boundSignatures?: boolean;
 }
 
 export class FileState {
@@ -65,7 +76,8 @@ export class AgentMetrics {
 }
 
 export interface AgentOptions {
-  client: AgentClient;
+  /** What a round needs of the client (a test may stand in for the control plane). */
+  client: Pick<AgentClient, 'fetchConfig' | 'reportStatus' | 'refuseUnboundSignatures'>;
   applier: Applier;
   health: HealthSource;
   state: { load(): AgentState; save(state: AgentState): void };
@@ -80,6 +92,20 @@ export interface AgentOptions {
   /** A revision that failed to apply is tried again after this long. */
   retryFailedAfterMs?: number;
   now?: () => number;
+}
+
+/**
+ * Waits `ms`, or less if `signal` aborts. The abort listener goes when the wait ends: one left per
+ * round would pile up on the agent's one long-lived signal (Node warns at 11) and keep every
+ * round's timer closure alive for as long as the agent runs.
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const onAbort = () => { clearTimeout(timer); resolve(); };
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export const BACKOFF_MAX_MS = 5 * 60_000;
@@ -97,6 +123,7 @@ export class Agent {
     this.state = opts.state.load();
     this.intervalMs = opts.defaultIntervalMs ?? 30_000;
     this.metrics = opts.metrics ?? new AgentMetrics();
+    if (this.state.boundSignatures) opts.client.refuseUnboundSignatures = true;
     if (typeof this.state.appliedRevision === 'number') this.metrics.appliedRevision.set(this.state.appliedRevision);
   }
 
@@ -152,6 +179,13 @@ export class Agent {
   async round(): Promise<number> {
     let failed = false;
     let health: Health = { sessions: [] };
+    if (this.opts.applier.reconcile && this.state.appliedSha256 !== undefined) {
+      try {
+        await this.opts.applier.reconcile();
+      } catch (err) {
+        this.log({ msg: 'reconcile failed', error: String(err) });
+      }
+    }
     try {
       health = await this.opts.health.collect();
     } catch (err) {
@@ -166,7 +200,10 @@ export class Agent {
       this.metrics.polls.inc();
       if (result.pollIntervalSeconds) this.intervalMs = result.pollIntervalSeconds * 1000;
       if (result.status === 304) this.metrics.notModified.inc();
-      else await this.applyIfNew(result.config, result.etag);
+      else {
+        if (this.opts.client.refuseUnboundSignatures && !this.state.boundSignatures) this.save({ boundSignatures: true });
+        await this.applyIfNew(result.config, result.etag);
+      }
     } catch (err) {
       failed = true;
       this.metrics.pollFailures.inc();
@@ -197,7 +234,7 @@ export class Agent {
   }
 
   /** Rounds until `signal` aborts. */
-  async run(signal: AbortSignal, sleep = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); })): Promise<void> {
+  async run(signal: AbortSignal, sleep = (ms: number) => sleepUnlessAborted(ms, signal)): Promise<void> {
     while (!signal.aborted) {
       const delay = await this.round();
       if (signal.aborted) break;

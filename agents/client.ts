@@ -33,7 +33,10 @@ export interface StatusReport {
   appliedRevision: number | null;
   applyError?: string | null;
   agentVersion?: string;
-  capabilities?: { frrVersion?: string; metallbVersion?: string; nodes?: Array<{ name: string; labels?: Record<string, string> }> };
+  capabilities?: {
+    frrVersion?: string; metallbVersion?: string; birdVersion?: string; gobgpVersion?: string;
+    nodes?: Array<{ name: string; labels?: Record<string, string> }>; nodeAddresses?: string[];
+  };
   sessions: SessionReport[];
 }
 
@@ -53,6 +56,8 @@ export class IntegrityError extends Error {
 export const ASSERTION_LIFETIME_SECONDS = 300;
 /** Assertions are reused until this close to their expiry (the server caches verified ones). */
 const ASSERTION_REFRESH_SECONDS = 60;
+/** A ticket is not sent this close to its expiry (clock skew, a slow request): an assertion goes instead. */
+const TICKET_MARGIN_SECONDS = 30;
 
 export async function generateAgentKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
@@ -75,6 +80,10 @@ export interface AgentClientOptions {
   timeoutMs?: number;
 }
 
+/** Config signatures: over {v: 2, cluster, revision, sha256}; before that, over the sha256 alone. */
+const BOUND_SIGNATURE_TYPE = 'metalfleet-config-v2+jws';
+const UNBOUND_SIGNATURE_TYPE = 'metalfleet-config+jws';
+
 export class AgentClient {
   private readonly baseUrl: string;
   private readonly audience: string;
@@ -82,8 +91,16 @@ export class AgentClient {
   private readonly now: () => Date;
   private readonly timeoutMs: number;
   private assertionCache: { token: string; exp: number } | undefined;
+  /** The control plane's ticket (api/agent-tickets.ts): sent instead of an assertion while it is good. */
+  private ticket: { token: string; exp: number } | undefined;
   private jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   identity: AgentIdentity | undefined;
+  /**
+   * Refuse signatures over the sha256 alone (payload version 1, what control planes before
+   * cluster-bound signatures made): set once a bound signature verified, and kept in the agent's
+   * state (agents/agent.ts), so that an old unbound signature cannot be replayed after the upgrade.
+   */
+  refuseUnboundSignatures = false;
 
   constructor(opts: AgentClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -97,10 +114,35 @@ export class AgentClient {
   private async request(method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
-    if (init.auth !== false) headers.authorization = `Bearer ${await this.assertion()}`;
-    return this.fetchFn(`${this.baseUrl}${path}`, {
+    const send = () => this.fetchFn(`${this.baseUrl}${path}`, {
       method, headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}), signal: AbortSignal.timeout(this.timeoutMs),
     });
+    if (init.auth === false) return send();
+    const ticket = this.currentTicket();
+    headers.authorization = `Bearer ${ticket ?? await this.assertion()}`;
+    let res = await send();
+    if (res.status === 401 && ticket) {
+      // A ticket the control plane no longer takes (a new secret key, a rotated agent key): prove
+      // the key again. Whatever else made it refuse, the assertion's answer says.
+      this.ticket = undefined;
+      await res.body?.cancel();
+      headers.authorization = `Bearer ${await this.assertion()}`;
+      res = await send();
+    }
+    this.keepTicket(res.headers.get('metalfleet-agent-ticket'));
+    return res;
+  }
+
+  /** The ticket to send, if one is held that stays good for a while yet. */
+  private currentTicket(): string | undefined {
+    if (!this.ticket) return undefined;
+    return this.ticket.exp - this.now().getTime() / 1000 > TICKET_MARGIN_SECONDS ? this.ticket.token : undefined;
+  }
+
+  private keepTicket(token: string | null): void {
+    // mfat1.<key id>.<agent id>.<agent key id>.<exp>.<mac>; anything else is not a ticket we understand.
+    const exp = token ? /^mfat1\.[^.]+\.[^.]+\.[^.]+\.([0-9]{1,12})\.[^.]+$/.exec(token)?.[1] : undefined;
+    if (token && exp) this.ticket = { token, exp: Number(exp) };
   }
 
   private static async fail(res: Response, what: string): Promise<never> {
@@ -118,6 +160,7 @@ export class AgentClient {
     const body = (await res.json()) as { agentId: string; clusterId: string; pollIntervalSeconds: number };
     this.identity = { agentId: body.agentId, clusterId: body.clusterId, privateJwk: opts.privateJwk };
     this.assertionCache = undefined;
+    this.ticket = undefined;
     return this.identity;
   }
 
@@ -150,19 +193,42 @@ export class AgentClient {
   async verify(config: VerifiedConfig & { signature: string }): Promise<VerifiedConfig> {
     const digest = createHash('sha256').update(config.content, 'utf8').digest('hex');
     if (digest !== config.sha256) throw new IntegrityError(`content sha256 ${digest} does not match ${config.sha256}`);
-    let payload: Uint8Array;
+    let verified: Awaited<ReturnType<typeof compactVerify>>;
     try {
-      payload = (await compactVerify(config.signature, await this.serverKeys(false), { algorithms: ['EdDSA'] })).payload;
+      verified = await compactVerify(config.signature, await this.serverKeys(false), { algorithms: ['EdDSA'] });
     } catch {
       try {
         // The server key may have rotated since the keys were fetched.
-        payload = (await compactVerify(config.signature, await this.serverKeys(true), { algorithms: ['EdDSA'] })).payload;
+        verified = await compactVerify(config.signature, await this.serverKeys(true), { algorithms: ['EdDSA'] });
       } catch (err) {
         throw new IntegrityError(`the config signature does not verify: ${(err as Error).message}`);
       }
     }
-    if (new TextDecoder().decode(payload) !== config.sha256) throw new IntegrityError('the signature covers another config');
+    this.checkSignedClaims(verified.protectedHeader.typ, new TextDecoder().decode(verified.payload), config);
     return { revision: config.revision, backend: config.backend, content: config.content, sha256: config.sha256 };
+  }
+
+  /** A verified signature must cover this config, of this agent's cluster, at this revision (api/rendering.ts signConfig). */
+  private checkSignedClaims(type: string | undefined, payload: string, config: VerifiedConfig): void {
+    if (type === BOUND_SIGNATURE_TYPE) {
+      let claims: { v?: unknown; cluster?: unknown; revision?: unknown; sha256?: unknown };
+      try { claims = JSON.parse(payload) as typeof claims; } catch { throw new IntegrityError('the signed payload is not JSON'); }
+      if (claims.v !== 2 || claims.sha256 !== config.sha256) throw new IntegrityError('the signature covers another config');
+      if (claims.cluster !== this.identity?.clusterId) {
+        throw new IntegrityError(`the config is signed for cluster ${String(claims.cluster)}, not this agent's`);
+      }
+      if (claims.revision !== config.revision) {
+        throw new IntegrityError(`the config is signed as revision ${String(claims.revision)}, not ${config.revision}`);
+      }
+      this.refuseUnboundSignatures = true;
+      return;
+    }
+    if (type !== UNBOUND_SIGNATURE_TYPE) throw new IntegrityError(`unknown config signature type ${String(type)}`);
+    if (this.refuseUnboundSignatures) {
+      throw new IntegrityError('the config signature covers only the sha256 (an older control plane\'s), and this agent '
+        + 'has seen cluster-bound signatures: refused as a possible replay');
+    }
+    if (payload !== config.sha256) throw new IntegrityError('the signature covers another config');
   }
 
   /** Polls the desired config; 304 when `etag` is still current. A 200 is verified before it is returned. */
@@ -187,6 +253,7 @@ export class AgentClient {
     if (res.status !== 200) return AgentClient.fail(res, 'key rotation');
     this.identity = { ...this.identity!, privateJwk: newPrivateJwk };
     this.assertionCache = undefined;
+    this.ticket = undefined;
     return this.identity;
   }
 }

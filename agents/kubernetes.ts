@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { SessionReport, VerifiedConfig } from './client.ts';
 import type { ApplyOutcome, Health, HealthSource } from './agent.ts';
+import { SetupError } from './errors.ts';
 import { configurationErrors, sessionsFromBgpSessionStates, sessionsFromSpeakerMetrics } from './health.ts';
 
 export const FIELD_MANAGER = 'metalfleet-agent';
@@ -44,6 +45,22 @@ function describe(err: unknown): string {
     detail = String((e.body as { message: unknown }).message);
   }
   return e.code ? `${e.code} ${detail}` : detail;
+}
+
+/**
+ * The in-cluster config (the service account), or KUBECONFIG's. Here rather than in main.ts: the
+ * agent's bundle then imports the Kubernetes client in this one module, by name, so esbuild keeps only
+ * what the agent uses of it and only kubernetes mode loads it.
+ */
+export function loadKubeConfig(): k8s.KubeConfig {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromDefault();
+  // Found nothing: client-node then falls back to http://localhost:8080, and the first request
+  // fails with a TLS or connection error far from the cause.
+  if (kubeConfig.getCurrentContext() === 'loaded-context' && kubeConfig.getCurrentCluster()?.server === 'http://localhost:8080') {
+    throw new SetupError('no kubeconfig: run the agent in a cluster (its service account), or set KUBECONFIG');
+  }
+  return kubeConfig;
 }
 
 export interface KubernetesApplierOptions {
@@ -97,9 +114,12 @@ export class KubernetesApplier {
   }
 }
 
+export type KubernetesBackend = 'metallb-native' | 'metallb-frr' | 'metallb-frr-k8s';
+
 export interface KubernetesHealthOptions {
   kubeConfig: k8s.KubeConfig;
-  backend: 'metallb-native' | 'metallb-frr' | 'metallb-frr-k8s';
+  /** The backend of the applied config, or how to learn it each round (it can change with a revision). */
+  backend: KubernetesBackend | (() => KubernetesBackend);
   /** Where MetalLB (and frr-k8s) run. */
   namespace: string;
   metallbVersion?: string;
@@ -109,7 +129,10 @@ export interface KubernetesHealthOptions {
   fetch?: typeof fetch;
 }
 
-/** Session health and MetalLB's verdict on the applied config, from the cluster itself. */
+/**
+ * Session health and MetalLB's verdict on the applied config, from the cluster itself. One for the
+ * agent's life: its client keeps the API discovery it did (a new one each round would do it again).
+ */
 export class KubernetesHealth implements HealthSource {
   private readonly client: k8s.KubernetesObjectApi;
 
@@ -128,7 +151,8 @@ export class KubernetesHealth implements HealthSource {
 
   async collect(): Promise<Health> {
     let sessions: SessionReport[] = [];
-    if (this.opts.backend === 'metallb-native') {
+    const backend = typeof this.opts.backend === 'function' ? this.opts.backend() : this.opts.backend;
+    if (backend === 'metallb-native') {
       for (const speaker of this.opts.speakerMetrics ?? []) {
         const token = this.opts.bearerToken?.();
         const res = await (this.opts.fetch ?? fetch)(speaker.url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });

@@ -5,29 +5,54 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { Agent, AgentMetrics, FileState, type ApplyOutcome, type Health, type HealthSource } from './agent.ts';
-import { AgentClient, generateAgentKey, type AgentIdentity, type VerifiedConfig } from './client.ts';
+import { Agent, AgentMetrics, FileState, type Applier, type Health, type HealthSource } from './agent.ts';
+import { AgentClient, generateAgentKey, type AgentIdentity } from './client.ts';
 import { FrrHost } from './frr.ts';
+import { UsageError } from './errors.ts';
+import { fetchTrusting } from './tls.ts';
+import { BirdHost } from './bird.ts';
+import { GobgpHost } from './gobgp.ts';
+import { runCommand, type HostDaemonApplier } from './host-daemon.ts';
+import { nodeAddresses } from './node.ts';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = '0.2.0';
 
-export const AGENT_USAGE = `usage: metalfleet agent --url URL --mode frr|kubernetes [options]
+export const AGENT_USAGE = `usage: metalfleet agent --url URL --mode frr|bird|gobgp|kubernetes [options]
 
   --url URL               the control plane (env METALFLEET_URL)
   --audience URL          what the control plane calls itself (its METALFLEET_PUBLIC_URL; default --url)
-  --mode frr|kubernetes   host FRR (frr-reload.py) or MetalLB objects (server-side apply)
+  --mode MODE             frr, bird or gobgp: the host's BGP daemon (its config file, reloaded with
+                          rollback); kubernetes: MetalLB objects (server-side apply)
   --token-file FILE       enrollment token, needed once (or env METALFLEET_ENROLLMENT_TOKEN)
   --state-dir DIR         key, identity, last-known-good (default /var/lib/metalfleet-agent)
   --listen HOST:PORT      /healthz and /metrics (default 127.0.0.1:9464)
   --node-name NAME        node name in session reports (default the hostname)
   --backoff-max SECONDS   longest wait between retries while the control plane is away (default 300)
+  --ca-file FILE          PEM bundle of the CAs that may sign the control plane's certificate (replaces
+                          the system's; env METALFLEET_CA_FILE)
+
+ host modes (frr, bird, gobgp):
+  --node-address ADDR     the node's address (repeat for IPv4 and IPv6): the next hop host FRR gives a
+                          127.0.0.0/8 local peer, the router ID of BIRD and GoBGP when no peer sets one
+                          (default: the source address of the node's default route, per family)
 
  frr mode:
   --frr-conf FILE         default /etc/frr/frr.conf
   --frr-reload FILE       default /usr/lib/frr/frr-reload.py
-  --vtysh FILE            default vtysh
+  --vtysh FILE            default vtysh; a path ending in /vtysh is also frr-reload.py's --bindir
   --vty-socket DIR        the daemons' vty socket directory, for a private FRR instance
   --frr-confdir DIR, --frr-rundir DIR   passed to frr-reload.py
+
+ bird mode (BIRD 2):
+  --bird-conf FILE        default /etc/bird/bird.conf
+  --birdc FILE            default birdc
+  --bird-socket FILE      BIRD's control socket (default birdc's, /run/bird/bird.ctl)
+
+ gobgp mode (GoBGP 3):
+  --gobgp-conf FILE       the file gobgpd runs from (-f), default /etc/gobgpd.conf
+  --gobgpd FILE, --gobgp FILE   default gobgpd and gobgp
+  --gobgp-api TARGET      gobgpd's API: HOST:PORT (default 127.0.0.1:50051) or unix:///PATH
+  --gobgpd-pid-file FILE  gobgpd's PID, for SIGHUP (default: the gobgpd process running from --gobgp-conf)
 
  kubernetes mode (in-cluster config, or KUBECONFIG):
   --metallb-namespace NS  where the MetalLB objects go (default metallb-system)
@@ -35,6 +60,40 @@ export const AGENT_USAGE = `usage: metalfleet agent --url URL --mode frr|kuberne
   --metallb-version V     reported as a capability (env METALLB_VERSION)
   --speaker-metrics NODE=URL,...   native mode: speaker metrics endpoints for session health
 `;
+
+const MODES = ['frr', 'bird', 'gobgp', 'kubernetes'] as const;
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+
+/** The daemon of a host mode, and the capability its version is reported as. */
+function hostDaemon(mode: 'frr' | 'bird' | 'gobgp', v: Values, stateDir: string, node: string):
+  { daemon: HostDaemonApplier; versionKey: 'frrVersion' | 'birdVersion' | 'gobgpVersion' } {
+  const opt = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  if (mode === 'bird') {
+    return {
+      versionKey: 'birdVersion',
+      daemon: new BirdHost({ confFile: opt('bird-conf')!, birdc: opt('birdc')!, stateDir, node,
+        ...(opt('bird-socket') ? { socket: opt('bird-socket') } : {}) }),
+    };
+  }
+  if (mode === 'gobgp') {
+    return {
+      versionKey: 'gobgpVersion',
+      daemon: new GobgpHost({ confFile: opt('gobgp-conf')!, gobgpd: opt('gobgpd')!, gobgp: opt('gobgp')!, stateDir, node,
+        ...(opt('gobgp-api') ? { target: opt('gobgp-api') } : {}),
+        ...(opt('gobgpd-pid-file') ? { pidFile: opt('gobgpd-pid-file') } : {}) }),
+    };
+  }
+  return {
+    versionKey: 'frrVersion',
+    daemon: new FrrHost({
+      confFile: opt('frr-conf')!, reloadScript: opt('frr-reload')!, vtysh: opt('vtysh')!, stateDir, node,
+      ...(opt('vty-socket') ? { vtySocket: opt('vty-socket') } : {}),
+      ...(opt('frr-confdir') ? { confdir: opt('frr-confdir') } : {}),
+      ...(opt('frr-rundir') ? { rundir: opt('frr-rundir') } : {}),
+    }),
+  };
+}
 
 /** Identity on disk: the private key (0600) never leaves the state dir. */
 export class FileIdentityStore {
@@ -113,7 +172,12 @@ export async function agentCommand(argv: string[]): Promise<void> {
       'frr-conf': { type: 'string', default: '/etc/frr/frr.conf' }, 'frr-reload': { type: 'string', default: '/usr/lib/frr/frr-reload.py' },
       vtysh: { type: 'string', default: 'vtysh' }, 'vty-socket': { type: 'string' }, 'frr-confdir': { type: 'string' }, 'frr-rundir': { type: 'string' },
       'metallb-namespace': { type: 'string', default: 'metallb-system' }, namespace: { type: 'string' }, 'metallb-version': { type: 'string' },
-      'speaker-metrics': { type: 'string' }, help: { type: 'boolean' },
+      'speaker-metrics': { type: 'string' }, 'ca-file': { type: 'string' }, help: { type: 'boolean' },
+      'node-address': { type: 'string', multiple: true, default: [] },
+      'bird-conf': { type: 'string', default: '/etc/bird/bird.conf' }, birdc: { type: 'string', default: 'birdc' },
+      'bird-socket': { type: 'string' },
+      'gobgp-conf': { type: 'string', default: '/etc/gobgpd.conf' }, gobgpd: { type: 'string', default: 'gobgpd' },
+      gobgp: { type: 'string', default: 'gobgp' }, 'gobgp-api': { type: 'string' }, 'gobgpd-pid-file': { type: 'string' },
     },
     strict: true,
   });
@@ -123,35 +187,41 @@ export async function agentCommand(argv: string[]): Promise<void> {
   }
   const url = values.url ?? process.env.METALFLEET_URL;
   if (!url) throw new UsageError('--url (or METALFLEET_URL) is required');
-  if (values.mode !== 'frr' && values.mode !== 'kubernetes') throw new UsageError('--mode must be frr or kubernetes');
+  const mode = MODES.find((m) => m === values.mode);
+  if (!mode) throw new UsageError(`--mode must be one of ${MODES.join(', ')}`);
   const stateDir = resolve(values['state-dir'] ?? '/var/lib/metalfleet-agent');
   const node = values['node-name'] ?? hostname();
   const token = () => (values['token-file'] ? readFileSync(values['token-file'], 'utf8') : process.env.METALFLEET_ENROLLMENT_TOKEN);
-  const client = new AgentClient({ baseUrl: url, ...(values.audience ? { audience: values.audience } : {}) });
+  const caFile = values['ca-file'] ?? process.env.METALFLEET_CA_FILE;
+  const client = new AgentClient({
+    baseUrl: url, ...(values.audience ? { audience: values.audience } : {}), ...(caFile ? { fetch: fetchTrusting(caFile) } : {}),
+  });
   const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ at: new Date().toISOString(), ...entry }));
 
-  let applier: { apply(config: VerifiedConfig): Promise<ApplyOutcome> };
+  let applier: Applier;
   let health: HealthSource;
   let identityStore: IdentityStore;
-  if (values.mode === 'frr') {
-    const frr = new FrrHost({
-      confFile: values['frr-conf']!, reloadScript: values['frr-reload']!, vtysh: values.vtysh!, stateDir, node,
-      ...(values['vty-socket'] ? { vtySocket: values['vty-socket'] } : {}),
-      ...(values['frr-confdir'] ? { confdir: values['frr-confdir'] } : {}), ...(values['frr-rundir'] ? { rundir: values['frr-rundir'] } : {}),
-    });
-    applier = frr;
+  if (mode !== 'kubernetes') {
+    const { daemon, versionKey } = hostDaemon(mode, values, stateDir, node);
+    applier = daemon;
+    const given = values['node-address']!;
     health = {
       async collect() {
-        const frrVersion = await frr.version();
-        return { sessions: await frr.sessions(), capabilities: { ...(frrVersion ? { frrVersion } : {}), nodes: [{ name: node, labels: {} }] } };
+        const [version, sessions, addresses] = await Promise.all([
+          daemon.version(), daemon.sessions(), nodeAddresses(runCommand, given),
+        ]);
+        return {
+          sessions,
+          capabilities: { ...(version ? { [versionKey]: version } : {}), nodes: [{ name: node, labels: {} }],
+            ...(addresses.length > 0 ? { nodeAddresses: addresses } : {}) },
+        };
       },
     };
     identityStore = new FileIdentityStore(stateDir);
   } else {
-    const k8s = await import('@kubernetes/client-node');
-    const { KubernetesApplier, KubernetesHealth, SecretIdentityStore } = await import('./kubernetes.ts');
-    const kubeConfig = new k8s.KubeConfig();
-    kubeConfig.loadFromDefault();
+    // Only kubernetes mode loads the Kubernetes client (a chunk of its own in the agent's bundle).
+    const { KubernetesApplier, KubernetesHealth, SecretIdentityStore, loadKubeConfig } = await import('./kubernetes.ts');
+    const kubeConfig = loadKubeConfig();
     const ownNamespace = values.namespace ?? process.env.POD_NAMESPACE;
     if (!ownNamespace) throw new UsageError('--namespace (or POD_NAMESPACE) is required in kubernetes mode');
     applier = new KubernetesApplier({ kubeConfig, namespace: values['metallb-namespace']! });
@@ -163,18 +233,16 @@ export async function agentCommand(argv: string[]): Promise<void> {
       return { node: speakerNode!, url: speakerUrl! };
     });
     const tokenPath = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-    health = {
-      collect: () => new KubernetesHealth({
-        kubeConfig, backend, namespace: values['metallb-namespace']!, speakerMetrics,
-        metallbVersion: values['metallb-version'] ?? process.env.METALLB_VERSION,
-        bearerToken: () => (existsSync(tokenPath) ? readFileSync(tokenPath, 'utf8').trim() : undefined),
-      }).collect(),
-    };
+    health = new KubernetesHealth({
+      kubeConfig, backend: () => backend, namespace: values['metallb-namespace']!, speakerMetrics,
+      metallbVersion: values['metallb-version'] ?? process.env.METALLB_VERSION,
+      bearerToken: () => (existsSync(tokenPath) ? readFileSync(tokenPath, 'utf8').trim() : undefined),
+    });
     identityStore = new SecretIdentityStore(kubeConfig, ownNamespace);
   }
 
   const identity = await ensureIdentity(identityStore, client, token, async () => (await health.collect().catch(() => ({ sessions: [] } as Health))).capabilities);
-  log({ msg: 'enrolled', agentId: identity.agentId, clusterId: identity.clusterId, mode: values.mode });
+  log({ msg: 'enrolled', agentId: identity.agentId, clusterId: identity.clusterId, mode });
   const metrics = new AgentMetrics();
   const agent = new Agent({
     client, applier, health, metrics, log, agentVersion: AGENT_VERSION, state: new FileState(stateDir),
@@ -191,6 +259,3 @@ export async function agentCommand(argv: string[]): Promise<void> {
   log({ msg: 'stopped' });
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}

@@ -27,10 +27,10 @@ function nodeIncoming(c: Context): NodeIncoming | undefined {
 }
 
 /** The whole body, or undefined as soon as it grows past `maxSize` (the rest is left unread). */
-function readCapped(incoming: NodeIncoming, maxSize: number): Promise<Uint8Array | undefined> {
+function readCapped(incoming: NodeIncoming, maxSize: number, clientGone: () => Error): Promise<Uint8Array | undefined> {
   return new Promise((resolve, reject) => {
     if (incoming.destroyed) {
-      reject(new Error('the client closed the connection before the request body was read'));
+      reject(clientGone());
       return;
     }
     const chunks: Uint8Array[] = [];
@@ -58,11 +58,13 @@ function readCapped(incoming: NodeIncoming, maxSize: number): Promise<Uint8Array
       }
       resolve(body);
     };
-    const onError = (err: Error) => {
+    // A socket error or close before the end is the client going away (a cancelled request, a
+    // load balancer's timeout): an answer nobody reads, not a server fault to log as one.
+    const onError = () => {
       done();
-      reject(err);
+      reject(clientGone());
     };
-    const onClose = () => onError(new Error('the client closed the connection before the request body ended'));
+    const onClose = () => onError();
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
@@ -71,10 +73,11 @@ function readCapped(incoming: NodeIncoming, maxSize: number): Promise<Uint8Array
 }
 
 /**
- * Caps request bodies at `maxSize` bytes; `tooLarge` throws the error to answer with. GET and
- * HEAD (every agent poll) carry no body and pass straight through.
+ * Caps request bodies at `maxSize` bytes; `tooLarge` throws the error to answer with, `clientGone`
+ * makes the one for a client that left before its body ended. GET and HEAD (every agent poll) carry
+ * no body and pass straight through.
  */
-export function limitRequestBody(maxSize: number, tooLarge: () => never): MiddlewareHandler {
+export function limitRequestBody(maxSize: number, tooLarge: () => never, clientGone: () => Error): MiddlewareHandler {
   const viaFetchBody = bodyLimit({ maxSize, onError: tooLarge });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
@@ -82,7 +85,7 @@ export function limitRequestBody(maxSize: number, tooLarge: () => never): Middle
     if (!incoming) return viaFetchBody(c, next);
     const declared = incoming.headers['content-length'];
     if (typeof declared === 'string' && Number(declared) > maxSize) tooLarge();
-    const body = await readCapped(incoming, maxSize);
+    const body = await readCapped(incoming, maxSize, clientGone);
     if (!body) tooLarge();
     // Decoded as Request.text() decodes (UTF-8, a leading BOM dropped, bad bytes replaced);
     // c.req.json(), text() and arrayBuffer() all start from the cached text. (Hono keeps promises

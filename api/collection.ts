@@ -5,21 +5,29 @@
 // audit events in the same transaction, and problem+json errors.
 import { createRoute, z } from '@hono/zod-openapi';
 import { withTenant, type Tx } from '../db/tenant.ts';
-import { renderClusters, type ClusterFilter } from './rendering.ts';
-import { recordAudit } from '../db/queries/audit.ts';
+import { writeTenant } from './writes.ts';
+import { renderClusters } from './rendering.ts';
+import { EVERY_CLUSTER, type ClusterScope } from '../render/scope.ts';
+import { recordAudit, type AuditResource } from '../db/queries/audit.ts';
 import type { App, AppDeps, Ctx, WriteContext } from './context.ts';
-import { renderDeps, tenantWriterOnly, writeContext } from './context.ts';
-import { ApiError, notFound } from './errors.ts';
+import { now, renderDeps, tenantWriterOnly, writeContext } from './context.ts';
+import { ApiError, forbidden, invalidRequest, notFound, zodIssuesToFieldErrors } from './errors.ts';
 import { checkIfMatch, decodeCursor, encodeCursor, etagOf, mergePatch, pageLimit } from './http.ts';
-import { errorResponses, jsonContent, mergePatchContent, NameParam, PageQuery, TenantParam } from './openapi.ts';
+import { errorResponses, IfMatchHeader, jsonContent, mergePatchContent, NameParam, PageQuery, TenantParam } from './openapi.ts';
 
 export interface Stored { id: string; name: string }
+
+export interface RemoveOutcome<Rec> {
+  withdrawing?: { after: Rec; accepted: Record<string, unknown> };
+  audit?: Record<string, unknown>;
+}
 
 export interface CollectionSpec<Input, Rec extends Stored> {
   /** URL segment: /v1/tenants/{tenant}/<path> */
   path: string;
-  /** Singular, for messages and the audit trail. */
-  resource: string;
+  /** Singular, kebab-case, for messages, the audit trail and operationIds (`bfd-profile`: getBfdProfile). */
+  resource: AuditResource;
+  /** Plural, PascalCase: the OpenAPI tag, the page schema's name and operationIds (`BfdProfiles`: listBfdProfiles). */
   tag: string;
   /** The writable fields (create body, and the result of a merge patch). */
   input: z.ZodType<Input>;
@@ -34,44 +42,71 @@ export interface CollectionSpec<Input, Rec extends Stored> {
   get(tx: Tx, args: { tenantId: string; name: string; forUpdate?: boolean }): Promise<Rec | undefined>;
   create(tx: Tx, ctx: WriteContext, body: unknown): Promise<Rec>;
   update(tx: Tx, ctx: WriteContext, current: Rec, input: Input, patch: Record<string, unknown>): Promise<Rec>;
-  remove(tx: Tx, ctx: WriteContext, current: Rec): Promise<void>;
+  /**
+   * Deletes `current`, or starts its withdrawal: then it returns the record as it now stands (it
+   * is re-rendered as the write's `after`) and the answer is 202 with `accepted`. `audit`: what
+   * the audit event records as the state after.
+   */
+  remove(tx: Tx, ctx: WriteContext, current: Rec, opts: { force: boolean }): Promise<void | RemoveOutcome<Rec>>;
+  /** Refuses a change of `current` before anything else (e.g. a cluster that is withdrawing). */
+  beforeUpdate?(current: Rec): void;
+  /**
+   * DELETE may withdraw first (answered 202 with `accepted`) and takes ?force=true (platform
+   * admins; `force` describes what it does).
+   */
+  withdrawal?: { force: string; accepted: z.ZodType };
   /**
    * Which clusters a change can affect; they are re-rendered in the write's transaction and the
    * write is refused if any of them cannot take it. Default: every cluster of the tenant.
    */
-  affects?: (change: { before?: Rec; after?: Rec }) => ClusterFilter;
+  affects?: (change: { before?: Rec; after?: Rec }) => ClusterScope;
 }
 
-/** Validates a value against `schema`, as a 422 with field errors. */
+/** Validates a value against `schema`, as a 422 with field errors (as request validation does). */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ApiError(422, 'validation-failed', 'Invalid request',
-    result.error.issues.length === 1 ? `${result.error.issues[0]!.path.join('/') || 'body'}: ${result.error.issues[0]!.message}` : `${result.error.issues.length} fields are not valid; see errors`,
-    { errors: result.error.issues.map((i) => ({ path: i.path.map(String).join('/'), message: i.message, code: i.code })) });
+  throw invalidRequest(zodIssuesToFieldErrors(result.error.issues));
+}
+
+/**
+ * The operationIds of a collection's five routes: list + the plural tag, and create, get, update
+ * (the merge patch) and delete + the singular resource in PascalCase (pools: listPools, createPool,
+ * getPool, updatePool, deletePool). They name the generated client's operations: never change one.
+ */
+export function collectionOperationIds(spec: Pick<CollectionSpec<unknown, Stored>, 'resource' | 'tag'>) {
+  const singular = spec.resource.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
+  return {
+    list: `list${spec.tag}`, create: `create${singular}`, get: `get${singular}`,
+    update: `update${singular}`, delete: `delete${singular}`,
+  };
 }
 
 export function registerCollection<Input, Rec extends Stored>(app: App, deps: AppDeps, spec: CollectionSpec<Input, Rec>): void {
   const base = `/v1/tenants/{tenant}/${spec.path}`;
   const item = `${base}/{name}`;
+  const ids = collectionOperationIds(spec);
   const Page = z.object({ items: z.array(spec.output), nextCursor: z.string().nullable() }).openapi(`${spec.tag}Page`);
   const scoped = <T>(c: Ctx, fn: (tx: Tx) => Promise<T>) => withTenant(deps.db, c.get('tenant').id, fn);
+  const writing = <T>(c: Ctx, fn: (tx: Tx) => Promise<T>) => writeTenant(deps, c.get('tenant').id, fn);
   const location = (c: Ctx, name: string) => `/v1/tenants/${c.get('tenant').slug}/${spec.path}/${encodeURIComponent(name)}`;
   const audit = (tx: Tx, ctx: WriteContext, action: 'create' | 'update' | 'delete', before: unknown, after: unknown, id: string) =>
     recordAudit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action, resource: spec.resource, resourceId: id, before, after, requestId: ctx.requestId });
   const rerender = (tx: Tx, ctx: WriteContext, action: string, change: { before?: Rec; after?: Rec }) => renderClusters(tx, renderDeps(deps), {
-    tenantId: ctx.tenantId, filter: spec.affects?.(change) ?? (() => true), refuseOnProblems: true,
+    tenantId: ctx.tenantId, scope: spec.affects?.(change) ?? EVERY_CLUSTER, refuseOnProblems: true,
     cause: `${action} ${spec.resource} ${(change.after ?? change.before)!.name} by ${ctx.actor}`,
+    rollout: { actor: ctx.actor, requestId: ctx.requestId, now: now(deps) },
   });
 
   app.openapi(createRoute({
+    operationId: ids.list,
     method: 'get', path: base, tags: [spec.tag], summary: `List ${spec.path}`, security: [{ bearer: [] }],
     request: { params: TenantParam, query: PageQuery },
     responses: { 200: { description: `One page of ${spec.path}, by name`, content: jsonContent(Page) }, ...errorResponses(400, 401, 404) },
   }), async (c) => {
     const query = c.req.valid('query');
     const limit = pageLimit(query.limit);
-    const after = decodeCursor(query.cursor, 1)?.[0] as string | undefined;
+    const after = decodeCursor(query.cursor, ['text'])?.[0] as string | undefined;
     const rows = await scoped(c, (tx) => spec.list(tx, { tenantId: c.get('tenant').id, after, limit: limit + 1 }));
     const items = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor([items.at(-1)!.name]) : null;
@@ -79,6 +114,7 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
   });
 
   app.openapi(createRoute({
+    operationId: ids.create,
     method: 'post', path: base, middleware: [tenantWriterOnly] as const, tags: [spec.tag], summary: `Create a ${spec.resource}`, security: [{ bearer: [] }],
     request: { params: TenantParam, body: { required: true, content: jsonContent(spec.createInput ?? spec.input) } },
     responses: {
@@ -88,7 +124,7 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
   }), async (c) => {
     const ctx = writeContext(c, deps);
     const body = c.req.valid('json');
-    const created = await scoped(c, async (tx) => {
+    const created = await writing(c, async (tx) => {
       const record = await spec.create(tx, ctx, body);
       await audit(tx, ctx, 'create', null, spec.present(record), record.id);
       await rerender(tx, ctx, 'create', { after: record });
@@ -102,6 +138,7 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
   });
 
   app.openapi(createRoute({
+    operationId: ids.get,
     method: 'get', path: item, tags: [spec.tag], summary: `Get a ${spec.resource}`, security: [{ bearer: [] }],
     request: { params: TenantParam.extend(NameParam.shape) },
     responses: { 200: { description: 'The object', headers: { ETag: { schema: { type: 'string' } } }, content: jsonContent(spec.output) }, ...errorResponses(401, 404) },
@@ -115,10 +152,11 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
   });
 
   app.openapi(createRoute({
+    operationId: ids.update,
     method: 'patch', path: item, middleware: [tenantWriterOnly] as const, tags: [spec.tag], summary: `Change a ${spec.resource} (JSON merge patch; If-Match required)`, security: [{ bearer: [] }],
     request: {
       params: TenantParam.extend(NameParam.shape),
-      headers: z.object({ 'if-match': z.string().optional().openapi({ description: 'The ETag you read' }) }),
+      headers: IfMatchHeader,
       body: { required: true, content: mergePatchContent(z.record(z.string(), z.unknown())) },
     },
     responses: {
@@ -129,9 +167,10 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
     const { name } = c.req.valid('param');
     const patch = c.req.valid('json');
     const ctx = writeContext(c, deps);
-    const updated = await scoped(c, async (tx) => {
+    const updated = await writing(c, async (tx) => {
       const current = await spec.get(tx, { tenantId: ctx.tenantId, name, forUpdate: true });
       if (!current) throw notFound(`${spec.resource} ${JSON.stringify(name)}`);
+      spec.beforeUpdate?.(current);
       const before = spec.present(current);
       checkIfMatch(c.req.header('if-match'), etagOf(before));
       const merged = mergePatch(spec.writable(current), patch) as Record<string, unknown>;
@@ -150,20 +189,32 @@ export function registerCollection<Input, Rec extends Stored>(app: App, deps: Ap
     return c.json(representation, 200);
   });
 
+  const DeleteQuery = z.object(spec.withdrawal ? {
+    force: z.enum(['true', 'false']).optional().openapi({ param: { name: 'force', in: 'query' }, description: spec.withdrawal.force }),
+  } : {});
   app.openapi(createRoute({
+    operationId: ids.delete,
     method: 'delete', path: item, middleware: [tenantWriterOnly] as const, tags: [spec.tag], summary: `Delete a ${spec.resource}`, security: [{ bearer: [] }],
-    request: { params: TenantParam.extend(NameParam.shape) },
-    responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404, 409) },
+    request: { params: TenantParam.extend(NameParam.shape), query: DeleteQuery },
+    responses: {
+      204: { description: 'Deleted' },
+      ...(spec.withdrawal ? { 202: { description: 'Withdrawing: deleted once its agent applied the withdrawal', content: jsonContent(spec.withdrawal.accepted) } } : {}),
+      ...errorResponses(401, 403, 404, 409),
+    },
   }), async (c) => {
     const { name } = c.req.valid('param');
+    const force = (c.req.valid('query') as { force?: string }).force === 'true';
+    if (force && c.get('principal').role !== 'platform-admin') throw forbidden('force needs a platform-admin token');
     const ctx = writeContext(c, deps);
-    await scoped(c, async (tx) => {
+    const outcome = await writing(c, async (tx) => {
       const current = await spec.get(tx, { tenantId: ctx.tenantId, name, forUpdate: true });
       if (!current) throw notFound(`${spec.resource} ${JSON.stringify(name)}`);
-      await spec.remove(tx, ctx, current);
-      await audit(tx, ctx, 'delete', spec.present(current), null, current.id);
-      await rerender(tx, ctx, 'delete', { before: current });
+      const removed = (await spec.remove(tx, ctx, current, { force })) ?? {};
+      await audit(tx, ctx, 'delete', spec.present(current), removed.audit ?? null, current.id);
+      await rerender(tx, ctx, 'delete', { before: current, ...(removed.withdrawing ? { after: removed.withdrawing.after } : {}) });
+      return removed;
     });
+    if (outcome.withdrawing) return c.json(outcome.withdrawing.accepted, 202);
     return c.body(null, 204);
   });
 }

@@ -17,11 +17,17 @@ export interface AppDeps {
   now?: () => Date;
   /** How long /readyz waits for the database. */
   readyTimeoutMs?: number;
+  /** True once the instance is shutting down: /readyz answers 503 so that load balancers stop sending work. */
+  shuttingDown?: () => boolean;
+  /** True while the instance loads the poll caches at start (api/warm.ts): /readyz answers 503 until done. */
+  warming?: () => boolean;
   log?: (entry: Record<string, unknown>) => void;
   /** The URL agents use: the audience of their assertions. */
   publicUrl: string;
   /** What agents are told to poll at (seconds). */
   pollIntervalSeconds?: number;
+  /** The longest lifetime an API token may be issued with (seconds; default 90 days). */
+  tokenMaxTtlSeconds?: number;
   /** Several statements in one round trip, where the driver can (status reports use it). */
   simpleQuery?: Database['simpleQuery'];
   /** The poll path's caches, where the runtime keeps them fresh (LISTEN/NOTIFY, see api/caches.ts). */
@@ -34,12 +40,26 @@ export interface AppDeps {
     count(name: string, by?: number): void;
     request?(observed: { method: string; route: string; status: number; seconds: number }): void;
   };
+  /** One entry per request, after it was answered (the Node entry writes them as JSON lines). */
+  accessLog?: (entry: AccessLogEntry) => void;
   /**
    * Swagger UI's own files (`swagger-ui.css`, `swagger-ui-bundle.js`), where the runtime can serve
    * them (Node: from the swagger-ui-dist package), so /docs works without the internet. Without it
    * the browser loads them from a CDN (Workers).
    */
   docsAsset?: (file: string) => Promise<{ body: Uint8Array; contentType: string } | undefined>;
+}
+
+export interface AccessLogEntry {
+  requestId: string;
+  method: string;
+  /** The registered route, e.g. /v1/tenants/{tenant}/pools (never the concrete path: it may hold names). */
+  route: string;
+  status: number;
+  ms: number;
+  tenantId: string | undefined;
+  /** The token's name or OIDC subject, or agent:<id>. */
+  actor: string | undefined;
 }
 
 export const DEFAULT_POLL_INTERVAL_SECONDS = 30;
@@ -78,6 +98,12 @@ export const platformAdminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.get('principal').role !== 'platform-admin') throw forbidden('this action needs a platform-admin token');
   await next();
 };
+
+/** Whether a principal may see a tenant at all (platform admins: every one). */
+export function mayAccessTenant(principal: Principal, tenant: Pick<TenantRecord, 'id' | 'slug'>): boolean {
+  if (principal.role === 'platform-admin') return true;
+  return principal.tenantId !== undefined ? principal.tenantId === tenant.id : principal.tenantSlug === tenant.slug;
+}
 
 /** Who did it, for the audit trail and write contexts. */
 export interface WriteContext {

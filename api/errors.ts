@@ -31,14 +31,17 @@ export class ApiError extends HTTPException {
   readonly title: string;
   readonly errors: FieldError[] | undefined;
   readonly extensions: Record<string, unknown>;
+  /** Sent as Retry-After: the request may succeed if repeated after this many seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(status: ContentfulStatusCode, code: string, title: string, detail: string,
-    opts: { errors?: FieldError[]; extensions?: Record<string, unknown>; cause?: unknown } = {}) {
+    opts: { errors?: FieldError[]; extensions?: Record<string, unknown>; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(status, { message: detail, cause: opts.cause });
     this.code = code;
     this.title = title;
     this.errors = opts.errors;
     this.extensions = opts.extensions ?? {};
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 
@@ -57,7 +60,48 @@ export function problemBody(c: Context, err: ApiError): Problem {
 
 export function problemResponse(c: Context, err: ApiError): Response {
   // Through the context, so the headers set for every response (X-Request-Id) are on it too.
-  return c.body(JSON.stringify(problemBody(c, err)), err.status as ContentfulStatusCode, { 'content-type': PROBLEM_CONTENT_TYPE });
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
+  return c.body(JSON.stringify(problemBody(c, err)), err.status as ContentfulStatusCode, headers);
+}
+
+/** The database cannot be reached (or is restarting): retryable, never the client's fault. */
+export const databaseUnavailable = (cause?: unknown) => new ApiError(503, 'database-unavailable', 'Database unavailable',
+  'the database is not reachable right now; nothing was changed by this request unless a retry shows otherwise', { retryAfterSeconds: 2, cause });
+
+// What a lost, refused or restarting database looks like: postgres.js's own codes, the socket's
+// errno codes, and SQLSTATEs of class 08 (connection exception), 57P01-57P03 (the server shutting
+// down or starting) and 53300 (no connection slot).
+const UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
+  '57P01', '57P02', '57P03', '53300',
+]);
+
+/** Whether `err` (or what caused it) says the database is unreachable rather than the request wrong. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    const errors = (e as { errors?: unknown }).errors; // AggregateError: every address refused
+    if (Array.isArray(errors) && errors.length > 0 && errors.every((inner) => isDatabaseUnavailable(inner))) return true;
+  }
+  return false;
+}
+
+/**
+ * A stored secret this server cannot open (db/secrets.ts SecretKeyError): sealed under a key it is
+ * not configured with (a rotation that dropped METALFLEET_SECRET_KEY_PREVIOUS too early, or the
+ * wrong key), or damaged. The operator must act; the client did nothing wrong, and an agent keeps
+ * what it applied (503, as for a database outage). The key id is a digest prefix, not the key.
+ */
+export function secretUnavailable(failure: 'unknown-key' | 'unreadable' | 'malformed-key', keyId: string | undefined): ApiError {
+  return failure === 'unknown-key'
+    ? new ApiError(503, 'secret-key-unknown', 'Secret key not configured',
+      `a stored secret was sealed with key ${keyId ?? '?'}, which this server is not configured with; `
+      + 'the operator must add it to METALFLEET_SECRET_KEY_PREVIOUS (then run `metalfleet secrets reseal`)')
+    : new ApiError(503, 'secret-unreadable', 'Stored secret unreadable',
+      `a stored secret${keyId ? ` of key ${keyId}` : ''} failed authentication (damaged or moved data); the operator must restore it`);
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not-found', 'Not found', `${what} was not found`);
@@ -82,9 +126,19 @@ export function invalidRequest(errors: FieldError[]): ApiError {
     : new ApiError(422, 'validation-failed', 'Invalid request', detail, { errors });
 }
 
+/**
+ * zod's issue codes as the API's (kebab-case, documented in docs/problem-codes.md). zod's own codes
+ * are snake_case and could change with zod: they never reach a client.
+ */
+export const ZOD_ISSUE_CODES: Record<string, string> = {
+  invalid_type: 'invalid-type', unrecognized_keys: 'unknown-field', too_small: 'too-small', too_big: 'too-big',
+  invalid_format: 'invalid-format', invalid_value: 'invalid-value', invalid_union: 'invalid-union', invalid_key: 'invalid-key',
+  invalid_element: 'invalid-element', not_multiple_of: 'not-multiple-of', custom: 'invalid',
+};
+
 /** zod issues (request validation) as field errors. */
 export function zodIssuesToFieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string }>): FieldError[] {
-  return issues.map((i) => ({ path: i.path.map(String).join('/'), message: i.message, code: i.code ?? 'invalid' }));
+  return issues.map((i) => ({ path: i.path.map(String).join('/'), message: i.message, code: ZOD_ISSUE_CODES[i.code ?? 'custom'] ?? 'invalid' }));
 }
 
 /**
@@ -110,7 +164,7 @@ export function mapDbError(err: unknown, pgCode: string | undefined, constraint:
       return new ApiError(404, 'not-found', 'Not found', 'the object was not found');
     case '40001':
     case '40P01':
-      return new ApiError(503, 'conflict-retry', 'Try again', 'the request conflicted with a concurrent change; retry it');
+      return new ApiError(503, 'conflict-retry', 'Try again', 'the request conflicted with a concurrent change; retry it', { retryAfterSeconds: 1 });
     default:
       void err;
       return undefined;
@@ -129,3 +183,12 @@ export function httpExceptionToApiError(status: number): ApiError {
 }
 
 export const forbidden = (detail: string) => new ApiError(403, 'forbidden', 'Forbidden', detail);
+
+/**
+ * An instance that is still loading its poll caches (api/warm.ts) refuses agent requests its caches
+ * cannot answer yet, instead of reading the database for each: at 100,000 agents those reads starved
+ * the warm start itself (ready after 198 s instead of 10). Agents keep their config and come back on
+ * their jittered backoff; a load balancer sends them elsewhere meanwhile (/readyz says the same).
+ */
+export const warmingUp = () => new ApiError(503, 'warming-up', 'Warming up',
+  'this instance is loading the agents\' keys and desired revisions; send requests to another one', { retryAfterSeconds: 1 });

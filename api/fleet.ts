@@ -1,5 +1,5 @@
 // Where the fleet stands: each cluster's sync state, and per tenant the clusters by sync state and
-// the BGP sessions by state. Read by GET /v1/fleet/health and by the API's /metrics (cli/metrics.ts).
+// the BGP sessions by state, and its paused rollouts. Read by GET /v1/fleet/health and by the API's /metrics (cli/metrics.ts).
 import { sql } from 'drizzle-orm';
 import { resultRows, type Db } from '../db/client.ts';
 import type { ClusterRecord } from '../db/queries/clusters.ts';
@@ -17,7 +17,11 @@ export function syncState(cluster: Pick<ClusterRecord, 'lastSeenAt' | 'lastApply
   return 'in-sync';
 }
 
-export interface TenantHealth { tenant: string; clusters: Record<SyncState, number>; sessions: Record<string, number> }
+export interface TenantHealth {
+  tenant: string; clusters: Record<SyncState, number>; sessions: Record<string, number>;
+  /** Rollouts stopped (a failed gate or a person) that hold changes back from the tenant's clusters. */
+  pausedRollouts: Array<{ number: number; reason: string | null }>;
+}
 
 /** Per tenant (every tenant, also one without clusters): clusters by sync state, sessions by BGP state. */
 export async function readFleetHealth(db: Db, { nowMs, pollIntervalSeconds }: { nowMs: number; pollIntervalSeconds: number }): Promise<TenantHealth[]> {
@@ -27,8 +31,10 @@ export async function readFleetHealth(db: Db, { nowMs, pollIntervalSeconds }: { 
       from tenants t left join clusters c on c.tenant_id = t.id order by t.slug`));
     const sessionRows = resultRows<{ slug: string; bgp_state: string; n: number | string }>(await tx.execute(sql`
       select t.slug, s.bgp_state, count(*) as n from session_states s join tenants t on t.id = s.tenant_id group by t.slug, s.bgp_state`));
+    const pausedRows = resultRows<{ slug: string; number: number; paused_reason: string | null }>(await tx.execute(sql`
+      select t.slug, r.number, r.paused_reason from rollouts r join tenants t on t.id = r.tenant_id where r.state = 'paused' order by t.slug, r.number`));
     const byTenant = new Map<string, TenantHealth>();
-    const entry = (slug: string) => byTenant.get(slug) ?? byTenant.set(slug, { tenant: slug, clusters: Object.fromEntries(SYNC_STATES.map((s) => [s, 0])) as Record<SyncState, number>, sessions: {} }).get(slug)!;
+    const entry = (slug: string) => byTenant.get(slug) ?? byTenant.set(slug, { tenant: slug, clusters: Object.fromEntries(SYNC_STATES.map((s) => [s, 0])) as Record<SyncState, number>, sessions: {}, pausedRollouts: [] }).get(slug)!;
     for (const row of clusterRows) {
       const e = entry(row.slug);
       if (row.desired_revision === null || row.desired_revision === undefined) continue;
@@ -36,6 +42,7 @@ export async function readFleetHealth(db: Db, { nowMs, pollIntervalSeconds }: { 
       e.clusters[state] += 1;
     }
     for (const row of sessionRows) entry(row.slug).sessions[row.bgp_state] = Number(row.n);
+    for (const row of pausedRows) entry(row.slug).pausedRollouts.push({ number: Number(row.number), reason: row.paused_reason });
     return [...byTenant.values()];
   });
 }

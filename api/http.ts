@@ -43,19 +43,35 @@ export function encodeCursor(key: unknown[]): string {
   return base64url(JSON.stringify(key));
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | undefined {
+/** What a cursor's parts may be: only what this API puts there. */
+const CURSOR_PARTS = {
+  /** A name, slug or CIDR: a short single-line string. */
+  text: (k: unknown) => typeof k === 'string' && k.length > 0 && k.length <= 256 && !/[\u0000-\u001f\u007f]/.test(k),
+  /** A revision number. */
+  integer: (k: unknown) => Number.isSafeInteger(k),
+  /** Microseconds since the epoch, as decimal text (it outgrows a double's exact range). */
+  micros: (k: unknown) => typeof k === 'string' && /^[0-9]{1,19}$/.test(k),
+  uuid: (k: unknown) => typeof k === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(k),
+} as const;
+export type CursorPart = keyof typeof CURSOR_PARTS;
+
+/** The key of a cursor this API returned for `parts`; anything else is 400 invalid-cursor (never a database cast error). */
+export function decodeCursor(cursor: string | undefined, parts: CursorPart[]): unknown[] | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const key = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+    if (Array.isArray(key) && key.length === parts.length && key.every((k, i) => CURSOR_PARTS[parts[i]!](k))) return key;
   } catch { /* fall through */ }
   throw new ApiError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned; start again without it');
 }
 
+/** A strict decimal count: no sign, no exponent, no hex, no leading zero. */
+export const COUNT = /^[1-9][0-9]{0,9}$/;
+
 export function pageLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PAGE;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+  if (!COUNT.test(text) || n > MAX_PAGE) {
     throw new ApiError(400, 'invalid-limit', 'Invalid limit', `limit must be a whole number from 1 to ${MAX_PAGE}`);
   }
   return n;

@@ -26,6 +26,13 @@ export function errorResponses(...statuses: number[]) {
   }])) as Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }>;
 }
 
+/**
+ * Security of the operations anyone may call (health, the JWKS, this document, enrollment, which
+ * proves itself with its single-use token in the body). Every other operation names its scheme:
+ * `bearer` (people: API tokens and OIDC) or `agentAssertion` (the agent protocol).
+ */
+export const PUBLIC: Array<Record<string, string[]>> = [];
+
 export const jsonContent = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 export const mergePatchContent = <T extends z.ZodType>(schema: T) => ({ 'application/merge-patch+json': { schema }, 'application/json': { schema } });
 
@@ -35,6 +42,25 @@ export const TenantParam = z.object({
 });
 export const NameParam = z.object({
   name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'web' }),
+});
+/**
+ * If-Match, required: without it the route answers 428 precondition-required. The schema itself is
+ * optional, so that request validation lets the request through to that answer instead of a 422.
+ */
+export const IfMatchHeader = z.object({
+  'if-match': z.string().optional().openapi({
+    param: { required: true },
+    description: 'The ETag you read (or *); without it the answer is 428',
+    example: '"9b1d3f0c2a4e6b8d0f1a3c5e7b9d1f3a"',
+  }),
+});
+/** The ETag of the representation answered, for If-Match. */
+export const ETagHeader = {
+  ETag: { schema: { type: 'string' as const }, description: 'Send it back as If-Match to change the object' },
+};
+/** If-Match where it may be left out (a write without it replaces whatever is there). */
+export const OptionalIfMatchHeader = z.object({
+  'if-match': z.string().optional().openapi({ description: 'The ETag you read; a stale one answers 412' }),
 });
 export const PageQuery = z.object({
   limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size, 1..500 (default 50)' }),

@@ -16,6 +16,14 @@ const COUNTED = {
   'session-writes': ['metalfleet_session_rows_written_total', 'BGP/BFD session rows written by status reports (only changed ones are)'],
 } as const;
 
+const FLEET_READ_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class ApiMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({ name: 'metalfleet_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
@@ -26,7 +34,23 @@ export class ApiMetrics {
   private readonly counted = Object.fromEntries(Object.entries(COUNTED).map(([key, [name, help]]) => [key, new Counter({ name, help, registers: [this.registry] })])) as Record<keyof typeof COUNTED, Counter>;
   private readonly maintenanceRuns = new Counter({ name: 'metalfleet_maintenance_runs_total', help: 'Maintenance job runs by outcome', labelNames: ['outcome'], registers: [this.registry] });
   private readonly maintenanceDeleted = new Counter({ name: 'metalfleet_maintenance_deleted_total', help: 'Rows the maintenance job deleted', labelNames: ['what'], registers: [this.registry] });
+  private readonly verified = new Counter({ name: 'metalfleet_verify_checked_total', help: 'Clusters the maintenance job checked against their intent', registers: [this.registry] });
+  private readonly drift = new Counter({
+    name: 'metalfleet_verify_drift_total', help: 'Clusters whose desired config was not the render of their intent (repaired), by kind',
+    labelNames: ['kind'], registers: [this.registry],
+  });
   private readonly clusters = new Gauge({ name: 'metalfleet_clusters', help: 'Clusters by tenant and sync state (read at scrape time)', labelNames: ['tenant', 'sync_state'], registers: [this.registry] });
+  private readonly databaseUp = new Gauge({
+    name: 'metalfleet_database_up', help: '1 when the fleet read of this scrape succeeded, 0 when the database did not answer (then the fleet gauges are absent)',
+    registers: [this.registry],
+  });
+  /** Requests from arrival until their response is written: what a SIGTERM waits for. */
+  readonly inFlight = new Gauge({
+    name: 'metalfleet_http_requests_in_flight', help: 'Requests received and not yet answered', registers: [this.registry],
+  });
+  private readonly pausedRollouts = new Gauge({
+    name: 'metalfleet_rollouts_paused', help: 'Rollouts paused by a failed gate or a person, by tenant (read at scrape time)', labelNames: ['tenant'], registers: [this.registry],
+  });
   private readonly sessions = new Gauge({ name: 'metalfleet_bgp_sessions', help: 'BGP sessions by tenant and state, as agents last reported them (read at scrape time)', labelNames: ['tenant', 'state'], registers: [this.registry] });
 
   constructor(private readonly fleet: () => Promise<TenantHealth[]>) {
@@ -58,14 +82,30 @@ export class ApiMetrics {
     this.maintenanceRuns.inc({ outcome: 'ok' });
     this.maintenanceDeleted.inc({ what: 'revisions' }, result.revisionsDeleted);
     this.maintenanceDeleted.inc({ what: 'enrollment_tokens' }, result.tokensDeleted);
+    this.maintenanceDeleted.inc({ what: 'withdrawn_clusters' }, result.withdrawalsFinished);
+    this.verified.inc(result.verified);
+    for (const finding of result.drift) this.drift.inc({ kind: finding.kind });
   }
 
-  /** The exposition, with the fleet read now. */
+  /**
+   * The exposition, with the fleet read now. A database that does not answer (within
+   * FLEET_READ_TIMEOUT_MS, under a scraper's timeout) leaves the rest of the exposition intact, with
+   * metalfleet_database_up 0 and no fleet gauges: an outage is when these metrics matter most.
+   */
   async scrape(): Promise<string> {
-    const health = await this.fleet();
     this.clusters.reset();
     this.sessions.reset();
-    for (const { tenant, clusters, sessions } of health) {
+    this.pausedRollouts.reset();
+    let health: TenantHealth[];
+    try {
+      health = await withTimeout(this.fleet(), FLEET_READ_TIMEOUT_MS);
+      this.databaseUp.set(1);
+    } catch {
+      this.databaseUp.set(0);
+      return this.registry.metrics();
+    }
+    for (const { tenant, clusters, sessions, pausedRollouts } of health) {
+      this.pausedRollouts.set({ tenant }, pausedRollouts.length);
       for (const [state, n] of Object.entries(clusters)) this.clusters.set({ tenant, sync_state: state }, n);
       for (const [state, n] of Object.entries(sessions)) this.sessions.set({ tenant, state }, n);
     }

@@ -23,6 +23,11 @@ export interface Database {
    * error rolls all of them back); resolves to the rows of each statement. See db/one-trip.ts.
    */
   simpleQuery?(text: string): Promise<Array<Array<Record<string, unknown>>>>;
+  /**
+   * Runs `fn` on a connection of its own that holds the session advisory lock `key` (waiting for
+   * it); the lock goes with the connection when `fn` ends. PostgreSQL only.
+   */
+  exclusive?<T>(key: number, fn: (db: Db) => Promise<T>): Promise<T>;
 }
 
 export interface PostgresOptions {
@@ -33,26 +38,37 @@ export interface PostgresOptions {
   applicationName?: string;
   /** Sees every SQL statement drizzle sends (tests count the queries of a code path). */
   onQuery?: (sql: string) => void;
+  /**
+   * Where LISTEN goes, when it must not go through `url`: a pooler in transaction mode (PgBouncer)
+   * hands the server connection that ran LISTEN to other clients, and the notifications are lost.
+   * One connection of its own, direct to PostgreSQL.
+   */
+  listenUrl?: string;
 }
 
 export function openPostgres(url: string, opts: PostgresOptions = {}): Database {
-  const client = postgres(url, {
-    max: opts.max ?? 10,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connect_timeout: 10,
-    fetch_types: opts.fetchTypes ?? true,
-    onnotice: () => {},
-    connection: { application_name: opts.applicationName ?? 'metalfleet' },
-  });
+  const client = connect(url, opts.max ?? 10, opts);
+  const listener = opts.listenUrl ? connect(opts.listenUrl, 1, opts) : client;
   const logger = opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined;
   return {
     db: drizzlePostgres({ client, schema, ...(logger ? { logger } : {}) }) as unknown as Db,
     kind: 'postgres',
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await client.end({ timeout: 5 });
+      if (listener !== client) await listener.end({ timeout: 5 });
+    },
     async listen(channel, onPayload, onListen) {
-      const { unlisten } = await client.listen(channel, onPayload, onListen);
+      const { unlisten } = await listener.listen(channel, onPayload, onListen);
       return unlisten;
+    },
+    async exclusive(key, fn) {
+      const single = connect(url, 1, opts);
+      try {
+        await single`select pg_advisory_lock(${key})`;
+        return await fn(drizzlePostgres({ client: single, schema }) as unknown as Db);
+      } finally {
+        await single.end({ timeout: 5 });
+      }
     },
     async simpleQuery(text) {
       const result = (await client.unsafe(text).simple()) as unknown as Array<unknown>;
@@ -61,6 +77,22 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
       return lists.map((rows) => Array.from(rows));
     },
   };
+}
+
+function connect(url: string, max: number, opts: PostgresOptions): postgres.Sql {
+  return postgres(url, {
+    max,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connect_timeout: 10,
+    // postgres.js delays a reconnect by a failure count the whole pool shares (up to 20 s), so
+    // after a database restart a query handed to a waiting connection waited that long although
+    // the server was back. Capped at 1 s, with jitter so that instances do not reconnect in step.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1) * (0.5 + Math.random() / 2),
+    fetch_types: opts.fetchTypes ?? true,
+    onnotice: () => {},
+    connection: { application_name: opts.applicationName ?? 'metalfleet' },
+  });
 }
 
 /** Rows of a `db.execute()` result, whichever driver produced it. */

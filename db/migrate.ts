@@ -14,14 +14,24 @@ export function journal(): JournalEntry[] {
   return (JSON.parse(raw) as { entries: JournalEntry[] }).entries;
 }
 
+/** pg_advisory_lock key of `migrate` (any constant; advisory locks are per database). */
+const MIGRATION_LOCK = 0x6d66_6d67; // 'mfmg'
+
+/**
+ * Applies pending migrations. On PostgreSQL under a session advisory lock: two `migrate` runs at
+ * once (a Job retried while the first still runs, two deploy pipelines) would otherwise both see
+ * the same migrations pending and the second would fail half way; with it the second waits, then
+ * finds nothing to do.
+ */
 export async function migrate(database: Database): Promise<void> {
   if (database.kind === 'pglite') {
     const { migrate: run } = await import('drizzle-orm/pglite/migrator');
     await run(database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
-  } else {
-    const { migrate: run } = await import('drizzle-orm/postgres-js/migrator');
-    await run(database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    return;
   }
+  const { migrate: run } = await import('drizzle-orm/postgres-js/migrator');
+  const apply = (db: Database['db']) => run(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+  await (database.exclusive ? database.exclusive(MIGRATION_LOCK, apply) : apply(database.db));
 }
 
 export interface MigrationStatus {

@@ -11,6 +11,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { Backend, LabelSelector, Labels, TenantPolicy } from '../render/policy.ts';
 import type { Capabilities } from '../render/model.ts';
+import type { RolloutPolicy } from '../render/rollout.ts';
 
 /** Tenant scope: sees the rows of the tenant named by `metalfleet.tenant_id`. */
 export const appRole = pgRole('metalfleet_app').existing();
@@ -61,6 +62,11 @@ export const tenants = pgTable('tenants', {
   id: id(),
   slug: text('slug').notNull(),
   name: text('name').notNull(),
+  /**
+   * Set by a forced deletion: the tenant's intent and grants are gone, its clusters are
+   * withdrawing; the row (with its clusters and agents) goes once every cluster has withdrawn.
+   */
+  deletingSince: timestamp('deleting_since', { withTimezone: true, mode: 'date' }),
   ...timestamps,
 }, (t) => [
   uniqueIndex('tenants_slug_uq').on(t.slug),
@@ -72,7 +78,10 @@ export const tenants = pgTable('tenants', {
   }),
 ]).enableRLS();
 
-/** Address space a platform admin lets a tenant carve pools from. Grants never overlap fleet-wide. */
+/**
+ * Address space a platform admin lets a tenant carve pools from. Grants never overlap fleet-wide.
+ * Granted and withdrawn in the platform scope, which alone sees the address holds of every tenant.
+ */
 export const addressGrants = pgTable('address_grants', {
   id: id(),
   tenantId: tenantRef(),
@@ -81,6 +90,8 @@ export const addressGrants = pgTable('address_grants', {
 }, (t) => [
   index('address_grants_tenant_idx').on(t.tenantId),
   ...isolationPolicies('address_grants'),
+  pgPolicy('address_grants_platform_insert', { for: 'insert', to: platformRole, withCheck: sql`true` }),
+  pgPolicy('address_grants_platform_delete', { for: 'delete', to: platformRole, using: sql`true` }),
 ]).enableRLS();
 
 export const tenantPolicies = pgTable('tenant_policies', {
@@ -106,10 +117,19 @@ export const clusters = pgTable('clusters', {
   lastApplyError: text('last_apply_error'),
   /** Why the last re-render after a reported capability change failed (the desired config stays). */
   renderProblems: jsonb('render_problems').$type<Array<{ code: string; path: string; message: string; remedy: string }>>(),
+  /** Being deleted: its config is empty (a withdrawal); the row goes once its agent applied it. */
+  withdrawingSince: timestamp('withdrawing_since', { withTimezone: true, mode: 'date' }),
+  /** A rollback: the cluster serves this revision's intent until a write that affects it. */
+  pinnedRevision: integer('pinned_revision'),
+  /**
+   * The newest revision stored (0: none recorded, before migration 0013), above the desired one
+   * while a rollout stages it; the next revision is numbered after the greater of the two.
+   */
+  latestRevision: integer('latest_revision').notNull().default(0),
   ...timestamps,
 }, (t) => [
   uniqueIndex('clusters_tenant_name_uq').on(t.tenantId, t.name),
-  check('clusters_backend_check', sql`${t.backend} in ('metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr')`),
+  check('clusters_backend_check', sql`${t.backend} in ('metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr', 'bird', 'gobgp')`),
   check('clusters_revision_check', sql`${t.desiredRevision} >= 0 and (${t.appliedRevision} is null or ${t.appliedRevision} >= 0)`),
   ...isolationPolicies('clusters', { agentVia: 'id' }),
 ]).enableRLS();
@@ -128,6 +148,8 @@ export const pools = pgTable('pools', {
   autoAssign: boolean('auto_assign').notNull().default(true),
   avoidBuggyIPs: boolean('avoid_buggy_ips').notNull().default(false),
   serviceAllocation: jsonb('service_allocation').$type<ServiceAllocation>(),
+  /** Labels of the pool: what advertisements' ipAddressPoolSelectors match (MetalLB's IPAddressPool labels). */
+  labels: jsonb('labels').$type<Labels>().notNull().default({}),
   clusterSelector: jsonb('cluster_selector').$type<LabelSelector>(),
   ...timestamps,
 }, (t) => [
@@ -136,7 +158,8 @@ export const pools = pgTable('pools', {
 ]).enableRLS();
 
 /**
- * One row per pool CIDR. The exclusion constraint `pool_cidrs_no_overlap` (migration 0002) makes
+ * One row per CIDR a pool covers: a pool entry is a CIDR (one row) or an address range (the CIDRs
+ * that cover exactly it). The exclusion constraint `pool_cidrs_no_overlap` (migration 0002) makes
  * Postgres, not a check-then-insert, the judge of fleet-wide overlap — across tenants, even
  * though RLS hides the other tenants' rows.
  */
@@ -145,6 +168,8 @@ export const poolCidrs = pgTable('pool_cidrs', {
   tenantId: tenantRef(),
   poolId: uuid('pool_id').notNull().references(() => pools.id, { onDelete: 'cascade' }),
   cidr: cidr('cidr').notNull(),
+  /** The pool entry this CIDR belongs to, canonical: the CIDR itself, or a range `first-last`. */
+  entry: text('entry').notNull(),
   createdAt: timestamps.createdAt,
 }, (t) => [
   index('pool_cidrs_pool_idx').on(t.poolId),
@@ -197,6 +222,8 @@ export const peers = pgTable('peers', {
   vrf: text('vrf'),
   /** AES-256-GCM envelope (db/secrets.ts); the plaintext is never stored. */
   passwordEncrypted: text('password_encrypted'),
+  /** A Secret the cluster already holds (MetalLB's passwordSecret); exclusive with the password. */
+  passwordSecret: text('password_secret'),
   enableGracefulRestart: boolean('enable_graceful_restart').notNull().default(false),
   dualStackAddressFamily: boolean('dual_stack_address_family').notNull().default(false),
   /** Marks a peer that is the node's own routing daemon (local peering). */
@@ -245,10 +272,14 @@ export const advertisements = pgTable('advertisements', {
   aggregationLengthV6: integer('aggregation_length_v6'),
   nodeSelectors: jsonb('node_selectors').$type<LabelSelector[]>().notNull().default([]),
   interfaces: jsonb('interfaces').$type<string[]>().notNull().default([]),
+  /** Pools selected by their labels, besides those named in advertisement_pools. */
+  ipAddressPoolSelectors: jsonb('ip_address_pool_selectors').$type<LabelSelector[]>().notNull().default([]),
+  serviceSelectors: jsonb('service_selectors').$type<LabelSelector[]>().notNull().default([]),
   clusterSelector: jsonb('cluster_selector').$type<LabelSelector>(),
   ...timestamps,
 }, (t) => [
-  uniqueIndex('advertisements_tenant_name_uq').on(t.tenantId, t.name),
+  // A BGP and an L2 advertisement may share a name: they are different kinds in MetalLB.
+  uniqueIndex('advertisements_tenant_type_name_uq').on(t.tenantId, t.type, t.name),
   check('advertisements_type_check', sql`${t.type} in ('bgp', 'l2')`),
   check('advertisements_local_pref_check', sql`${t.localPref} is null or ${t.localPref} between 0 and 4294967295`),
   check('advertisements_aggregation_check', sql`
@@ -336,6 +367,13 @@ export const configRevisions = pgTable('config_revisions', {
   /** Compact JWS over the sha256 by the server key, made when the revision is stored. */
   signature: text('signature').notNull(),
   cause: text('cause').notNull(),
+  /** The pool CIDRs this config gives the cluster: what its agent announces once it applies it. */
+  prefixes: cidr('prefixes').array().notNull().default(sql`'{}'::cidr[]`),
+  /**
+   * The cluster intent it was rendered from (sealed: it holds peer passwords), so that a rollback
+   * re-validates it against today's policy, grants and capabilities. Null before migration 0009.
+   */
+  intent: text('intent'),
   createdAt: timestamps.createdAt,
 }, (t) => [
   uniqueIndex('config_revisions_cluster_revision_uq').on(t.clusterId, t.revision),
@@ -365,6 +403,59 @@ export const sessionStates = pgTable('session_states', {
 ]).enableRLS();
 
 /**
+ * API tokens, issued through the API (or `metalfleet token create` for the first one): opaque
+ * `mft_<id>_<secret>` strings of which only the SHA-256 is stored. A token names its tenant by id
+ * (a deleted tenant's tokens go with it, and never work for a new tenant with the same slug).
+ * Looked up in the platform scope; changes are announced so every instance forgets them at once.
+ */
+export const apiTokens = pgTable('api_tokens', {
+  id: id(),
+  /** Null for platform-admin tokens. */
+  tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  role: text('role').$type<'platform-admin' | 'tenant-admin' | 'tenant-viewer'>().notNull(),
+  tokenSha256: text('token_sha256').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamps.createdAt,
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+}, (t) => [
+  uniqueIndex('api_tokens_sha256_uq').on(t.tokenSha256),
+  index('api_tokens_tenant_idx').on(t.tenantId),
+  check('api_tokens_role_check', sql`${t.role} in ('platform-admin', 'tenant-admin', 'tenant-viewer')`),
+  check('api_tokens_tenant_check', sql`(${t.role} = 'platform-admin') = (${t.tenantId} is null)`),
+  check('api_tokens_sha256_check', sql`${t.tokenSha256} ~ '^[0-9a-f]{64}$'`),
+  pgPolicy('api_tokens_tenant_isolation', { for: 'all', to: appRole, using: tenantMatch, withCheck: tenantMatch }),
+  pgPolicy('api_tokens_platform_all', { for: 'all', to: platformRole, using: sql`true`, withCheck: sql`true` }),
+]).enableRLS();
+
+/**
+ * Address space a cluster's agent may be announcing: the pool CIDRs of every revision it may have
+ * fetched and not yet replaced (see docs/architecture.md, "Addresses are never announced twice").
+ * A row is written when a revision is stored for a cluster that has an agent (and at enrollment),
+ * and released when the agent reports a newer applied revision. Rows have no foreign keys: they
+ * outlive a deleted pool, grant, cluster or tenant, and keep that space from being granted or
+ * carved again ("quarantined") until released, or until a platform admin force-deletes the
+ * cluster. The names are copies, for the record of a cluster or tenant that is gone.
+ */
+export const addressHolds = pgTable('address_holds', {
+  tenantId: uuid('tenant_id').notNull(),
+  clusterId: uuid('cluster_id').notNull(),
+  cidr: cidr('cidr').notNull(),
+  /** The newest revision of the cluster that carries the CIDR. */
+  lastRevision: integer('last_revision').notNull(),
+  tenantSlug: text('tenant_slug').notNull(),
+  clusterName: text('cluster_name').notNull(),
+  ...timestamps,
+}, (t) => [
+  primaryKey({ columns: [t.clusterId, t.cidr] }),
+  index('address_holds_tenant_idx').on(t.tenantId),
+  index('address_holds_cidr_gist').using('gist', sql`${t.cidr} inet_ops`),
+  ...isolationPolicies('address_holds', { agentVia: 'cluster_id' }),
+]).enableRLS();
+
+/**
  * Append-only audit trail. tenant_id is null for platform-level events and deliberately has no
  * foreign key: the record of a tenant outlives the tenant.
  */
@@ -378,18 +469,116 @@ export const auditEvents = pgTable('audit_events', {
   before: jsonb('before'),
   after: jsonb('after'),
   requestId: text('request_id'),
-  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  // The clock, not the transaction's start: several events of one transaction keep their order.
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().default(sql`clock_timestamp()`),
 }, (t) => [
   index('audit_events_tenant_at_idx').on(t.tenantId, t.at),
+  // The console filters by resource: one kind's events, newest first, without reading the others.
+  index('audit_events_tenant_resource_at_idx').on(t.tenantId, t.resource, t.at),
   pgPolicy('audit_events_tenant_isolation', { for: 'select', to: appRole, using: tenantMatch }),
   pgPolicy('audit_events_tenant_insert', { for: 'insert', to: appRole, withCheck: tenantMatch }),
   pgPolicy('audit_events_platform_read', { for: 'select', to: platformRole, using: sql`true` }),
-  pgPolicy('audit_events_platform_insert', { for: 'insert', to: platformRole, withCheck: sql`tenant_id is null` }),
+  // Platform admins act on tenants too (grants, deletion): their events join the tenant's trail.
+  pgPolicy('audit_events_platform_insert', { for: 'insert', to: platformRole, withCheck: sql`true` }),
+]).enableRLS();
+
+/** A tenant's rollout policy (api/rollouts.ts); no row: every change reaches its clusters at once. */
+export const rolloutPolicies = pgTable('rollout_policies', {
+  tenantId: uuid('tenant_id').primaryKey().references(() => tenants.id, { onDelete: 'cascade' }),
+  policy: jsonb('policy').$type<RolloutPolicy>().notNull(),
+  ...timestamps,
+}, () => [...isolationPolicies('rollout_policies')]).enableRLS();
+
+export type RolloutState = 'queued' | 'progressing' | 'paused' | 'completed' | 'aborted' | 'superseded';
+export type RolloutClusterState = 'pending' | 'progressing' | 'passed' | 'rolled-back' | 'skipped';
+
+/**
+ * A change staged by the tenant's rollout policy: its clusters' new revisions are stored at once,
+ * each cluster's desired revision moves when its wave starts (and back when the wave fails).
+ */
+export const rollouts = pgTable('rollouts', {
+  id: id(),
+  tenantId: tenantRef(),
+  /** Per tenant, in order of the changes: what people and the API call the rollout. */
+  number: integer('number').notNull(),
+  state: text('state').$type<RolloutState>().notNull(),
+  cause: text('cause').notNull(),
+  createdBy: text('created_by').notNull(),
+  /** The planned waves (name, bake, timeout); the clusters of each are rollout_clusters rows. */
+  waves: jsonb('waves').$type<Array<{ name: string; bakeSeconds: number; timeoutSeconds: number }>>().notNull(),
+  currentWave: integer('current_wave').notNull().default(0),
+  waveStartedAt: timestamp('wave_started_at', { withTimezone: true, mode: 'date' }),
+  /** Why it paused (a failed gate, or who paused it). */
+  pausedReason: text('paused_reason'),
+  ...timestamps,
+}, (t) => [
+  uniqueIndex('rollouts_tenant_number_uq').on(t.tenantId, t.number),
+  index('rollouts_unfinished_idx').on(t.tenantId).where(sql`${t.state} in ('queued', 'progressing', 'paused')`),
+  check('rollouts_state_check', sql`${t.state} in ('queued', 'progressing', 'paused', 'completed', 'aborted', 'superseded')`),
+  ...isolationPolicies('rollouts'),
+]).enableRLS();
+
+/** One cluster of a rollout: its wave, the revision it served before and the one it is given, its gates. */
+export const rolloutClusters = pgTable('rollout_clusters', {
+  rolloutId: uuid('rollout_id').notNull().references(() => rollouts.id, { onDelete: 'cascade' }),
+  tenantId: tenantRef(),
+  clusterId: uuid('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+  wave: integer('wave').notNull(),
+  state: text('state').$type<RolloutClusterState>().notNull().default('pending'),
+  /** The revision it serves when the rollout starts (before: when the rollout was made), and goes back to. */
+  fromRevision: integer('from_revision'),
+  toRevision: integer('to_revision').notNull(),
+  /** Sessions reported when the wave started: one down then may stay down. */
+  baseline: jsonb('baseline'),
+  /** The last gate evaluation: verdict, each gate with its evidence. */
+  gates: jsonb('gates'),
+  updatedAt: timestamps.updatedAt,
+}, (t) => [
+  primaryKey({ columns: [t.rolloutId, t.clusterId] }),
+  index('rollout_clusters_cluster_idx').on(t.clusterId),
+  check('rollout_clusters_state_check', sql`${t.state} in ('pending', 'progressing', 'passed', 'rolled-back', 'skipped')`),
+  ...isolationPolicies('rollout_clusters'),
 ]).enableRLS();
 
 /** Every table that holds a tenant's rows; each has ENABLE and FORCE row-level security. */
 export const TENANT_OWNED_TABLES = [
   'address_grants', 'tenant_policies', 'clusters', 'pools', 'pool_cidrs', 'bfd_profiles', 'peers',
   'communities', 'advertisements', 'advertisement_pools', 'advertisement_peers', 'enrollment_tokens',
-  'agents', 'config_revisions', 'session_states', 'audit_events',
+  'agents', 'config_revisions', 'session_states', 'address_holds', 'api_tokens', 'audit_events',
+  'rollout_policies', 'rollouts', 'rollout_clusters',
 ] as const;
+
+/**
+ * Console sessions (console/): the browser holds only a random id whose SHA-256 is stored here;
+ * the credential the person signed in with (an API token or an OIDC token) stays on the server,
+ * sealed with the secret key, and every page calls the API with it, so the API's roles, tenant
+ * isolation and revocation apply unchanged. A row that is still a sign-in link (`link`) becomes a
+ * session once, when the link is followed. Deleting the row signs the person out; the token's own
+ * revocation or expiry ends the session at its next request; the token's or tenant's deletion
+ * deletes the row.
+ */
+export const consoleSessions = pgTable('console_sessions', {
+  id: id(),
+  sessionSha256: text('session_sha256').notNull(),
+  /** The token's tenant; null for a platform admin. */
+  tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+  /** The API token signed in with; null for OIDC. */
+  tokenId: uuid('token_id').references(() => apiTokens.id, { onDelete: 'cascade' }),
+  /** The credential, sealed (db/secrets.ts) for this row's id. */
+  credential: text('credential').notNull(),
+  subject: text('subject').notNull(),
+  role: text('role').$type<'platform-admin' | 'tenant-admin' | 'tenant-viewer'>().notNull(),
+  /** Still a one-time sign-in link, not yet a session. */
+  link: boolean('link').notNull().default(false),
+  createdAt: timestamps.createdAt,
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+}, (t) => [
+  uniqueIndex('console_sessions_sha256_uq').on(t.sessionSha256),
+  index('console_sessions_tenant_idx').on(t.tenantId),
+  index('console_sessions_token_idx').on(t.tokenId),
+  index('console_sessions_expires_idx').on(t.expiresAt),
+  check('console_sessions_role_check', sql`${t.role} in ('platform-admin', 'tenant-admin', 'tenant-viewer')`),
+  check('console_sessions_sha256_check', sql`${t.sessionSha256} ~ '^[0-9a-f]{64}$'`),
+  pgPolicy('console_sessions_tenant_isolation', { for: 'all', to: appRole, using: tenantMatch, withCheck: tenantMatch }),
+  pgPolicy('console_sessions_platform_all', { for: 'all', to: platformRole, using: sql`true`, withCheck: sql`true` }),
+]).enableRLS();

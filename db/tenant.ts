@@ -17,14 +17,20 @@ function requireUuid(what: string, value: string): string {
   return value;
 }
 
+/** The advisory lock every change to a tenant's intent or address space holds until it commits. */
+const tenantWriteLock = (tenantId: string) => sql`pg_advisory_xact_lock(hashtext('metalfleet:tenant-writes'), hashtext(${requireUuid('tenantId', tenantId)}))`;
+
 /**
  * One transaction as `role`, with `settings` set for this transaction only (set_config(..., true):
- * safe behind transaction-mode poolers such as Hyperdrive). One round trip sets both.
+ * safe behind transaction-mode poolers such as Hyperdrive). One round trip sets both, and takes
+ * the write lock of `lockTenant` when one is given.
  */
-export async function inScope<T>(db: Db, role: ScopeRole, settings: Record<string, string>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inScope<T>(db: Db, role: ScopeRole, settings: Record<string, string>, fn: (tx: Tx) => Promise<T>,
+  opts: { lockTenant?: string } = {}): Promise<T> {
   return db.transaction(async (tx) => {
     const assignments = [sql`set_config('role', ${role}, true)`];
     for (const [name, value] of Object.entries(settings)) assignments.push(sql`set_config(${name}, ${value}, true)`);
+    if (opts.lockTenant) assignments.push(tenantWriteLock(opts.lockTenant));
     // Awaited before anything else: drizzle does async work before a query reaches the driver,
     // so a query issued later could overtake an unawaited scope and run without it.
     await tx.execute(sql`select ${sql.join(assignments, sql`, `)}`);
@@ -35,6 +41,32 @@ export async function inScope<T>(db: Db, role: ScopeRole, settings: Record<strin
 /** The tenant scope: reads and writes only `tenantId`'s rows. */
 export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inScope(db, 'metalfleet_app', { [TENANT_SETTING]: requireUuid('tenantId', tenantId) }, fn);
+}
+
+/**
+ * The tenant scope for a change: the transaction first takes the tenant's write lock, so that the
+ * tenant's writes take turns. Each statement after it sees every write committed before (READ
+ * COMMITTED), so the clusters rendered in this transaction see the intent as it will stand when
+ * it commits; two writers can no longer each render from a snapshot without the other's change
+ * and leave the last committer's render in place (docs/architecture.md, "How writes stay
+ * consistent"). Writes of different tenants do not wait for each other.
+ */
+export async function withTenantWrite<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inScope(db, 'metalfleet_app', { [TENANT_SETTING]: requireUuid('tenantId', tenantId) }, fn, { lockTenant: tenantId });
+}
+
+/**
+ * Ends a tenant write with a platform-scope step in the same transaction (a forced tenant deletion
+ * records its platform audit event atomically with the change). One way: the tenant scope's work
+ * must be done, since what follows sees what the platform scope sees.
+ */
+export async function continueAsPlatform(tx: Tx): Promise<void> {
+  await tx.execute(sql`select set_config('role', 'metalfleet_platform', true), set_config(${TENANT_SETTING}, '', true)`);
+}
+
+/** Takes a tenant's write lock inside a transaction of another scope (platform, enrollment). */
+export async function lockTenantWrites(tx: Tx, tenantId: string): Promise<void> {
+  await tx.execute(sql`select ${tenantWriteLock(tenantId)}`);
 }
 
 /** The platform scope: reads across tenants and manages the tenant list; cannot write intent. */

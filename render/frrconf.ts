@@ -1,170 +1,58 @@
 // renderFrrConf: a complete host frr.conf in the shape MetalLB's FRR mode has proven
 // (internal/bgp/frr/templates): deny-all inbound, outbound route-maps gated by prefix-lists,
 // `no bgp default ipv4-unicast` with explicit activation, and a `network` statement per advertised
-// pool CIDR (a host FRR has no per-service addresses, so it announces the pool prefix itself).
+// pool CIDR (a host FRR has no per-service addresses, so it announces the pool prefix itself), and
+// for an address range the minimal set of CIDRs that covers exactly it.
 //
 // Every value printed here went through render/grammar.ts: addresses and CIDRs are re-printed
 // canonically, identifiers and passwords were checked by validateIntent.
-import type { ClusterIntent, Peer } from './model.ts';
-import { cidrSortKey, parseCidr, parseIp, type Community, type Family } from './grammar.ts';
-import { advertisedPeers, advertisedPools, effectiveTimers, needsAllowReservedRanges, resolveCommunity } from './validate.ts';
-
-interface Neighbor {
-  peer: Peer;
-  /** The neighbor as FRR names it: canonical address or interface name. */
-  target: string;
-  /** Prefix of the filter names: target, plus -vrf inside a VRF. */
-  id: string;
-  vrf: string;
-  families: Family[];
-  ipv6Address: boolean;
-  allowed: Record<Family, PrefixSet>;
-  localPrefs: Map<number, Record<Family, PrefixSet>>;
-  communities: Map<string, { community: Community; prefixes: Record<Family, PrefixSet> }>;
-}
+import type { ClusterIntent } from './model.ts';
+import { parseIp, type Family } from './grammar.ts';
+import { effectiveTimers } from './resolve.ts';
+import { localPeerNextHops, needsAllowReservedRanges } from './local-peering.ts';
+import { announcedPrefixes, buildNeighbors, familyTag, outboundMarks, SharedSets, type Neighbor } from './announce.ts';
 
 const familyWord = (f: Family) => (f === 4 ? 'ip' : 'ipv6');
-const familyTag = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
-
-/** Prefixes of one family, kept once each; listed in address order. */
-class PrefixSet {
-  private readonly keys = new Map<string, string>();
-  private cache: Array<[string, string]> | undefined;
-  add(text: string, key: string) { this.keys.set(text, key); this.cache = undefined; }
-  get size() { return this.keys.size; }
-  entries(): Array<[string, string]> {
-    this.cache ??= [...this.keys].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    return this.cache;
-  }
-  sorted(): string[] { return this.entries().map(([text]) => text); }
-}
-const emptyByFamily = (): Record<Family, PrefixSet> => ({ 4: new PrefixSet(), 6: new PrefixSet() });
-
-function compareAddresses(a: string, b: string): number {
-  const pa = tryIp(a);
-  const pb = tryIp(b);
-  if (!pa || !pb) return pa ? -1 : pb ? 1 : a.localeCompare(b);
-  if (pa.family !== pb.family) return pa.family - pb.family;
-  for (let i = 0; i < pa.bytes.length; i++) {
-    const d = pa.bytes[i]! - pb.bytes[i]!;
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-function tryIp(text: string) {
-  try {
-    return parseIp(text);
-  } catch {
-    return undefined;
-  }
-}
-
-export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
-  const bgpAdvertisements = intent.advertisements.filter((a) => a.type === 'bgp').map((adv) => ({
-    adv,
-    targets: new Set(advertisedPeers(intent, adv).map((p) => p.name)),
-    prefixes: advertisedPools(intent, adv).flatMap((pool) => pool.cidrs.map((c) => {
-      const cidr = parseCidr(c);
-      return { family: cidr.family, text: cidr.text, key: cidrSortKey(cidr) };
-    })),
-    communities: adv.communities.map((ref) => resolveCommunity(intent.communities, ref)!),
-  }));
-  // Neighbors reached by the same advertisements, with the same address families, announce
-  // exactly the same prefixes: they share one set of prefix sets (built and sorted once).
-  const shared = new Map<string, Pick<Neighbor, 'allowed' | 'localPrefs' | 'communities'>>();
-  const neighbors = intent.peers.map((peer): Neighbor => {
-    const address = peer.peerAddress !== undefined ? parseIp(peer.peerAddress) : undefined;
-    const target = address ? address.text : peer.interface!;
-    const vrf = peer.vrf ?? '';
-    const families: Family[] = !address || peer.dualStackAddressFamily ? [4, 6] : [address.family];
-    const reaching = bgpAdvertisements.filter((a) => a.targets.has(peer.name));
-    const signature = `${families.join(',')}|${reaching.map((a) => bgpAdvertisements.indexOf(a)).join(',')}`;
-    let sets = shared.get(signature);
-    if (!sets) {
-      sets = { allowed: emptyByFamily(), localPrefs: new Map(), communities: new Map() };
-      for (const { adv, prefixes, communities } of reaching) {
-        for (const prefix of prefixes) {
-          if (!families.includes(prefix.family)) continue;
-          sets.allowed[prefix.family].add(prefix.text, prefix.key);
-          if (adv.localPref !== undefined) {
-            if (!sets.localPrefs.has(adv.localPref)) sets.localPrefs.set(adv.localPref, emptyByFamily());
-            sets.localPrefs.get(adv.localPref)![prefix.family].add(prefix.text, prefix.key);
-          }
-          for (const community of communities) {
-            if (!sets.communities.has(community.text)) sets.communities.set(community.text, { community, prefixes: emptyByFamily() });
-            sets.communities.get(community.text)!.prefixes[prefix.family].add(prefix.text, prefix.key);
-          }
-        }
-      }
-      shared.set(signature, sets);
-    }
-    return { peer, target, vrf, families, ipv6Address: address?.family === 6, id: vrf ? `${target}-${vrf}` : target, ...sets };
-  });
-  return neighbors.sort((a, b) => a.vrf.localeCompare(b.vrf) || compareAddresses(a.target, b.target));
-}
 
 /**
  * Prefix-lists, shared by every neighbor that announces the same prefixes for the same purpose.
  * MetalLB writes one set of lists per neighbor; a host with many peers announcing the same pools
- * would repeat every pool prefix per peer (100 peers × 500 pools: 12 MB of frr.conf). Lists are
- * named by purpose and family (`allowed-ipv4`, `64500:100-ipv4-community-prefixes`,
- * `200-ipv4-localpref-prefixes`), with `-2`, `-3`, ... when one purpose needs different sets.
+ * would repeat every pool prefix per peer (100 peers × 500 pools: 12 MB of frr.conf).
  */
-class PrefixLists {
-  private readonly bySet = new Map<PrefixSet, Map<string, string>>();
-  private readonly byContent = new Map<string, string>();
-  private readonly taken = new Map<string, number>();
-  readonly lines: string[] = [];
-
-  /** The name of the list holding exactly these prefixes (none: a list that denies everything). */
-  name(base: string, family: Family, prefixes: PrefixSet): string {
-    const same = this.bySet.get(prefixes)?.get(base);
-    if (same) return same;
-    const named = this.nameByContent(base, family, prefixes);
-    if (!this.bySet.has(prefixes)) this.bySet.set(prefixes, new Map());
-    this.bySet.get(prefixes)!.set(base, named);
-    return named;
-  }
-
-  private nameByContent(base: string, family: Family, prefixes: PrefixSet): string {
-    const entries = prefixes.sorted();
-    const content = `${base}|${family}|${entries.join(',')}`;
-    const known = this.byContent.get(content);
-    if (known) return known;
-    const n = (this.taken.get(base) ?? 0) + 1;
-    this.taken.set(base, n);
-    const name = n === 1 ? base : `${base}-${n}`;
-    this.byContent.set(content, name);
-    if (entries.length === 0) this.lines.push(`${familyWord(family)} prefix-list ${name} seq 1 deny any`);
-    else entries.forEach((p, i) => this.lines.push(`${familyWord(family)} prefix-list ${name} seq ${i + 1} permit ${p}`));
-    this.lines.push('');
-    return name;
-  }
+function prefixLists(lines: string[]): SharedSets {
+  return new SharedSets((name, family, entries) => {
+    if (entries.length === 0) lines.push(`${familyWord(family)} prefix-list ${name} seq 1 deny any`);
+    else entries.forEach((p, i) => lines.push(`${familyWord(family)} prefix-list ${name} seq ${i + 1} permit ${p}`));
+    lines.push('');
+  });
 }
 
-/** A neighbor's route-maps: deny everything in; out, mark and then allow its prefixes. */
-function renderRouteMaps(n: Neighbor, lists: PrefixLists, lines: string[]) {
+/**
+ * A neighbor's route-maps: deny everything in; out, mark and then allow its prefixes. A 127/8 local
+ * peer also gets the node's address as next hop (docs/frr-10.md), so that what the local daemon
+ * passes on upstream is usable.
+ */
+function renderRouteMaps(n: Neighbor, lists: SharedSets, lines: string[], nextHops: Partial<Record<Family, string>>) {
   lines.push(`route-map ${n.id}-in deny 20`, '');
   let seq = 0;
-  const matchBlocks = (base: (f: Family) => string, prefixes: Record<Family, PrefixSet>, set: string) => {
+  for (const mark of outboundMarks(n)) {
+    const set = mark.localPref !== undefined ? `set local-preference ${mark.localPref}`
+      : mark.community!.kind === 'large' ? `set large-community ${mark.community!.frrText} additive`
+        : `set community ${mark.community!.text} additive`;
     for (const family of [4, 6] as const) {
-      if (prefixes[family].size === 0) continue;
-      const list = lists.name(base(family), family, prefixes[family]);
+      if (mark.prefixes[family].size === 0) continue;
+      const list = lists.name(mark.base(family), family, mark.prefixes[family]);
       lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, `  ${set}`, '  on-match next', '');
     }
-  };
-  for (const value of [...n.localPrefs.keys()].sort((a, b) => a - b)) {
-    matchBlocks((f) => `${value}-${familyTag(f)}-localpref-prefixes`, n.localPrefs.get(value)!, `set local-preference ${value}`);
-  }
-  for (const key of [...n.communities.keys()].sort()) {
-    const { community, prefixes } = n.communities.get(key)!;
-    const set = community.kind === 'large' ? `set large-community ${community.frrText} additive` : `set community ${community.text} additive`;
-    matchBlocks((f) => `${community.text}-${familyTag(f)}-community-prefixes`, prefixes, set);
   }
   for (const family of [4, 6] as const) {
     const list = lists.name(`allowed-${familyTag(family)}`, family, n.allowed[family]);
-    lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`, '');
+    lines.push(`route-map ${n.id}-out permit ${++seq}`, `  match ${familyWord(family)} address prefix-list ${list}`);
+    const nextHop = nextHops[family];
+    if (nextHop !== undefined) {
+      lines.push(family === 4 ? `  set ip next-hop ${nextHop}` : `  set ipv6 next-hop global ${nextHop}`);
+    }
+    lines.push('');
   }
 }
 
@@ -210,10 +98,11 @@ export function renderFrrConf(intent: ClusterIntent): string {
   );
 
   const neighbors = buildNeighbors(intent);
-  const lists = new PrefixLists();
+  const listLines: string[] = [];
+  const lists = prefixLists(listLines);
   const routeMaps: string[] = [];
-  for (const n of neighbors) renderRouteMaps(n, lists, routeMaps);
-  lines.push(...lists.lines, ...routeMaps);
+  for (const n of neighbors) renderRouteMaps(n, lists, routeMaps, localPeerNextHops(intent, n.peer));
+  lines.push(...listLines, ...routeMaps);
 
   const vrfs = [...new Set(neighbors.map((n) => n.vrf))].sort();
   for (const vrf of vrfs) {
@@ -230,9 +119,7 @@ export function renderFrrConf(intent: ClusterIntent): string {
     for (const n of members) renderNeighborSession(n, lines);
     for (const family of [4, 6] as const) {
       const active = members.filter((n) => n.families.includes(family));
-      const networks = new PrefixSet();
-      for (const n of members) for (const [text, key] of n.allowed[family].entries()) networks.add(text, key);
-      const networkList = networks.sorted();
+      const networkList = announcedPrefixes(members)[family];
       if (active.length === 0 && networkList.length === 0) continue;
       lines.push('', `  address-family ${familyTag(family)} unicast`);
       for (const n of active) {

@@ -2,13 +2,13 @@
 // plus what each mode needs beyond them:
 // - metallb-frr: the `bgpextras` ConfigMap carrying `allow-reserved-ranges` when 127/8 peering
 //   is permitted (MetalLB never renders the knob itself);
-// - metallb-frr-k8s: supplementary FRRConfigurations for what MetalLB 0.16 drops in this mode
-//   (`sourceaddress`, `localASN`), and `allow-reserved-ranges` through `raw.rawConfig`.
+// - metallb-frr-k8s: `allow-reserved-ranges` through an FRRConfiguration's `raw.rawConfig`.
 // Passwords go into `kubernetes.io/basic-auth` Secrets referenced by `passwordSecret`.
 import type { BfdProfile, ClusterIntent, Peer } from './model.ts';
-import type { LabelSelector } from './policy.ts';
-import { formatDuration, parseCidr, parseCommunity, parseIp } from './grammar.ts';
-import { effectiveTimers, needsAllowReservedRanges } from './validate.ts';
+import { MANAGED_BY_KEY } from './policy.ts';
+import { formatDuration, parseCommunity, parseIp } from './grammar.ts';
+import { needsAllowReservedRanges } from './local-peering.ts';
+import { parseAddressEntry } from './ranges.ts';
 
 export interface KubeObject {
   apiVersion: string;
@@ -17,7 +17,7 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_LABEL = MANAGED_BY_KEY;
 export const MANAGED_BY = 'metalfleet';
 
 /** Apply order: what others reference comes first (the agent applies in this order, prunes in reverse). */
@@ -27,13 +27,23 @@ export const KIND_ORDER = [
 
 const passwordSecretName = (peer: Peer) => `${peer.name}-bgp-password`.slice(0, 253);
 
-function object(intent: ClusterIntent, apiVersion: string, kind: string, name: string, body: Record<string, unknown>): KubeObject {
+/** The Secret a peer's password comes from: one metalfleet renders, or one the cluster holds. */
+function passwordSecretRef(intent: ClusterIntent, peer: Peer): { name: string; namespace: string } | undefined {
+  const name = peer.passwordSecret ?? (peer.password !== undefined ? passwordSecretName(peer) : undefined);
+  return name === undefined ? undefined : { name, namespace: intent.cluster.namespace };
+}
+
+function object(intent: ClusterIntent, apiVersion: string, kind: string, name: string, body: Record<string, unknown>,
+  labels: Record<string, string> = {}): KubeObject {
   return {
     apiVersion, kind,
-    metadata: { name, namespace: intent.cluster.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    metadata: { name, namespace: intent.cluster.namespace, labels: { ...sortedLabels(labels), [MANAGED_BY_LABEL]: MANAGED_BY } },
     ...body,
   };
 }
+
+const sortedLabels = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).sort(([a],
+  [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /** Drops undefined fields so the objects (and their YAML) carry only what is set. */
 function compact<T extends Record<string, unknown>>(fields: T): Partial<T> {
@@ -70,7 +80,7 @@ function peerSpec(intent: ClusterIntent, peer: Peer): Record<string, unknown> {
     connectTime: seconds(peer.connectTime),
     routerID: peer.routerID !== undefined ? parseIp(peer.routerID).text : undefined,
     nodeSelectors: nonEmpty(peer.nodeSelectors),
-    passwordSecret: peer.password !== undefined ? { name: passwordSecretName(peer), namespace: intent.cluster.namespace } : undefined,
+    passwordSecret: passwordSecretRef(intent, peer),
     bfdProfile: peer.bfdProfile,
     enableGracefulRestart: peer.enableGracefulRestart || undefined,
     ebgpMultiHop: peer.ebgpMultiHop || undefined,
@@ -93,12 +103,17 @@ export function renderMetallbObjects(intent: ClusterIntent): KubeObject[] {
   for (const pool of byName(intent.pools)) {
     objects.push(object(intent, 'metallb.io/v1beta1', 'IPAddressPool', pool.name, {
       spec: compact({
-        addresses: pool.cidrs.map((c) => parseCidr(c).text),
+        addresses: pool.cidrs.map((c) => parseAddressEntry(c).text),
         autoAssign: pool.autoAssign,
         avoidBuggyIPs: pool.avoidBuggyIPs,
-        serviceAllocation: pool.serviceAllocation,
+        serviceAllocation: pool.serviceAllocation && compact({
+          priority: pool.serviceAllocation.priority,
+          namespaces: nonEmpty(pool.serviceAllocation.namespaces ?? []),
+          namespaceSelectors: nonEmpty(pool.serviceAllocation.namespaceSelectors ?? []),
+          serviceSelectors: nonEmpty(pool.serviceAllocation.serviceSelectors ?? []),
+        }),
       }),
-    }));
+    }, pool.labels));
   }
   for (const peer of byName(intent.peers)) {
     if (peer.password !== undefined) {
@@ -122,19 +137,23 @@ export function renderMetallbObjects(intent: ClusterIntent): KubeObject[] {
       objects.push(object(intent, 'metallb.io/v1beta1', 'BGPAdvertisement', adv.name, {
         spec: compact({
           ipAddressPools: nonEmpty([...adv.ipAddressPools].sort()),
+          ipAddressPoolSelectors: nonEmpty(adv.ipAddressPoolSelectors ?? []),
           peers: nonEmpty([...adv.peers].sort()),
           communities: nonEmpty(adv.communities.map((c) => metallbCommunity(intent, c))),
           localPref: adv.localPref,
           aggregationLength: adv.aggregationLength,
           aggregationLengthV6: adv.aggregationLengthV6,
           nodeSelectors: nonEmpty(adv.nodeSelectors),
+          serviceSelectors: nonEmpty(adv.serviceSelectors ?? []),
         }),
       }));
     } else {
       objects.push(object(intent, 'metallb.io/v1beta1', 'L2Advertisement', adv.name, {
         spec: compact({
           ipAddressPools: nonEmpty([...adv.ipAddressPools].sort()),
+          ipAddressPoolSelectors: nonEmpty(adv.ipAddressPoolSelectors ?? []),
           nodeSelectors: nonEmpty(adv.nodeSelectors),
+          serviceSelectors: nonEmpty(adv.serviceSelectors ?? []),
           interfaces: nonEmpty([...adv.interfaces].sort()),
         }),
       }));
@@ -155,58 +174,14 @@ export function sortObjects(objects: KubeObject[]): KubeObject[] {
 }
 
 /**
- * frr-k8s merges every FRRConfiguration that selects a node; configs may only extend each other,
- * and a conflicting neighbor field invalidates the node. So the supplement repeats MetalLB's
- * router (ASN, ID, VRF) and every field MetalLB sets on the neighbor, adding only what MetalLB
- * 0.16 drops in this mode: `sourceaddress` and `localASN`.
+ * What MetalLB 0.16 cannot say in frr-k8s mode but FRR needs: `allow-reserved-ranges` (peering over
+ * 127/8 or the node's own address), as raw config that frr-k8s appends. Neighbor fields MetalLB drops
+ * (sourceAddress, localASN) are refused instead (capabilities.ts): frr-k8s merges configurations only
+ * when a neighbor's fields are equal, so a second FRRConfiguration cannot add them.
  */
 function renderFrrK8sSupplement(intent: ClusterIntent, reserved: boolean): KubeObject[] {
-  const objects: KubeObject[] = [];
-  const namespace = intent.cluster.namespace;
-  if (reserved) {
-    objects.push(object(intent, 'frrk8s.metallb.io/v1beta1', 'FRRConfiguration', 'metalfleet-allow-reserved-ranges', {
-      spec: { nodeSelector: {}, raw: { rawConfig: 'allow-reserved-ranges\n' } },
-    }));
-  }
-  for (const peer of [...intent.peers].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (peer.sourceAddress === undefined && peer.localASN === undefined) continue;
-    const { hold, keepalive } = effectiveTimers(peer);
-    const profile = intent.bfdProfiles.find((p) => p.name === peer.bfdProfile);
-    const neighbor = compact({
-      asn: peer.peerASN,
-      dynamicASN: peer.dynamicASN,
-      address: peer.peerAddress !== undefined ? parseIp(peer.peerAddress).text : undefined,
-      interface: peer.interface,
-      sourceaddress: peer.sourceAddress !== undefined ? parseIp(peer.sourceAddress).text : undefined,
-      port: peer.peerPort,
-      passwordSecret: peer.password !== undefined ? { name: passwordSecretName(peer), namespace } : undefined,
-      holdTime: seconds(hold),
-      keepaliveTime: seconds(keepalive),
-      connectTime: seconds(peer.connectTime),
-      ebgpMultiHop: peer.ebgpMultiHop || undefined,
-      bfdProfile: peer.bfdProfile,
-      enableGracefulRestart: peer.enableGracefulRestart || undefined,
-      localASN: peer.localASN,
-      dualStackAddressFamily: peer.dualStackAddressFamily || undefined,
-      toAdvertise: { allowed: { prefixes: [] } },
-      toReceive: { allowed: {} },
-    });
-    const router = compact({
-      asn: peer.myASN,
-      id: peer.routerID !== undefined ? parseIp(peer.routerID).text : undefined,
-      vrf: peer.vrf,
-      neighbors: [neighbor],
-    });
-    const bgp = compact({
-      routers: [router],
-      bfdProfiles: profile ? [{ name: profile.name, ...bfdProfileFields(profile) }] : undefined,
-    });
-    // An FRRConfiguration has one node selector; a peer's list of selectors is an OR.
-    const selectors: LabelSelector[] = peer.nodeSelectors.length > 0 ? peer.nodeSelectors : [{}];
-    selectors.forEach((nodeSelector, i) => {
-      const name = `metalfleet-${peer.name}${selectors.length > 1 ? `-${i}` : ''}`;
-      objects.push(object(intent, 'frrk8s.metallb.io/v1beta1', 'FRRConfiguration', name, { spec: { nodeSelector, bgp } }));
-    });
-  }
-  return objects;
+  if (!reserved) return [];
+  return [object(intent, 'frrk8s.metallb.io/v1beta1', 'FRRConfiguration', 'metalfleet-allow-reserved-ranges', {
+    spec: { nodeSelector: {}, raw: { rawConfig: 'allow-reserved-ranges\n' } },
+  })];
 }

@@ -18,7 +18,18 @@ export const Capabilities = z.strictObject({
   frrVersion: z.string().max(64).optional(),
   /** MetalLB version the agent found, e.g. "0.16.1". */
   metallbVersion: z.string().max(64).optional(),
+  /** BIRD version the agent found (`birdc show status`), e.g. "2.0.12". */
+  birdVersion: z.string().max(64).optional(),
+  /** GoBGP version the agent found (`gobgpd --version`), e.g. "3.10.0". */
+  gobgpVersion: z.string().max(64).optional(),
   nodes: z.array(Node).optional(),
+  /**
+   * Host daemons: the node's own addresses, at most one per family (the agent's --node-address, or
+   * the source address of the node's default route). The next hop FRR gives its 127.0.0.0/8 local
+   * peers, and the router ID of a host daemon when no peer sets one. Parsed where used: an
+   * unparsable entry counts as none.
+   */
+  nodeAddresses: z.array(z.string().max(64)).max(8).optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -32,7 +43,9 @@ export const ClusterSpec = z.strictObject({
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 
 export const ServiceAllocation = z.strictObject({
+  /** Lower is preferred; int32 (validation bounds it). */
   priority: z.number().int().optional(),
+  /** Kubernetes namespace names (DNS-1123 labels; validation checks the grammar). */
   namespaces: z.array(z.string()).optional(),
   namespaceSelectors: z.array(LabelSelector).optional(),
   serviceSelectors: z.array(LabelSelector).optional(),
@@ -40,7 +53,13 @@ export const ServiceAllocation = z.strictObject({
 
 export const Pool = z.strictObject({
   name: z.string(),
+  /**
+   * MetalLB's `addresses`: each entry a CIDR (`192.0.2.0/24`) or an inclusive address range
+   * (`192.0.2.10-192.0.2.40`). The field keeps its historical name.
+   */
   cidrs: z.array(z.string()),
+  /** Labels of the rendered IPAddressPool: what advertisements' ipAddressPoolSelectors match. */
+  labels: Labels.optional(),
   autoAssign: z.boolean().default(true),
   avoidBuggyIPs: z.boolean().default(false),
   serviceAllocation: ServiceAllocation.optional(),
@@ -67,6 +86,11 @@ export const Peer = z.strictObject({
   vrf: z.string().optional(),
   /** Plaintext: the renderers need it (Secret, frr.conf). Never logged or stored in clear. */
   password: z.string().optional(),
+  /**
+   * Name of a `kubernetes.io/basic-auth` Secret (key `password`) the cluster already holds in
+   * the MetalLB namespace; exclusive with password. MetalLB backends only.
+   */
+  passwordSecret: z.string().optional(),
   enableGracefulRestart: z.boolean().default(false),
   dualStackAddressFamily: z.boolean().default(false),
   /** The peer is the node's own routing daemon (BIRD, Calico, ...): local peering. */
@@ -93,8 +117,12 @@ export type CommunityAlias = z.infer<typeof CommunityAlias>;
 export const Advertisement = z.strictObject({
   name: z.string(),
   type: z.enum(['bgp', 'l2']),
-  /** Pool names; empty: every pool of the cluster (MetalLB semantics). */
+  /** Pool names; with no names and no selectors: every pool of the cluster (MetalLB semantics). */
   ipAddressPools: z.array(z.string()).default([]),
+  /** Pools selected by their labels, in addition to the named ones. */
+  ipAddressPoolSelectors: z.array(LabelSelector).optional(),
+  /** Services whose addresses are announced (MetalLB 0.16); absent: every service. */
+  serviceSelectors: z.array(LabelSelector).optional(),
   /** Peer names; empty: every peer. */
   peers: z.array(z.string()).default([]),
   /** Values (`A:B`, `large:A:B:C`) or community alias names. */

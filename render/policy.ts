@@ -3,20 +3,32 @@
 // the renderers read them. Pure: zod only.
 import { z } from 'zod';
 
-export const BACKENDS = ['metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr'] as const;
+/** MetalLB's three modes, and the host daemons metalfleet renders a config file for. */
+export const BACKENDS = ['metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr', 'bird', 'gobgp'] as const;
 export const Backend = z.enum(BACKENDS);
 export type Backend = z.infer<typeof Backend>;
 
-// Kubernetes label grammar: an optional DNS-subdomain prefix and a name of at most 63 characters.
+// Kubernetes label grammar, as k8s.io/apimachinery validates it (IsQualifiedName, IsValidLabelValue):
+// a key is an optional prefix, a DNS-1123 subdomain of at most 253 characters whose dot-separated
+// parts start and end alphanumeric, then `/` and a name of at most 63 characters; a value is empty
+// or at most 63 characters. Names and values start and end alphanumeric, with [-_.] inside.
 const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
-const LABEL_PREFIX = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+/** A DNS-1123 subdomain (at most 253 characters): label prefixes, Secret names. */
+export const DNS_SUBDOMAIN = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+export const isDnsSubdomain = (s: string) => s.length <= 253 && DNS_SUBDOMAIN.test(s);
+/** A DNS-1123 label (at most 63 characters): Kubernetes namespace names. */
+export const isDnsLabel = (s: string) => s.length <= 63 && new RegExp(`^${DNS_LABEL}$`).test(s);
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
-export const LabelKey = z.string().refine((key) => {
+export function isLabelKey(key: string): boolean {
   const slash = key.indexOf('/');
   if (slash === -1) return LABEL_NAME.test(key);
-  return LABEL_PREFIX.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
-}, 'must be a Kubernetes label key: [prefix/]name, name of at most 63 characters [A-Za-z0-9._-]');
+  return isDnsSubdomain(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+export const LabelKey = z.string().refine(isLabelKey,
+  'must be a Kubernetes label key: [prefix/]name, prefix a DNS subdomain of at most 253 characters, name of at most 63 characters [A-Za-z0-9._-]');
 export const LabelValue = z.string().regex(LABEL_VALUE, 'must be a Kubernetes label value: at most 63 characters [A-Za-z0-9._-]');
 export const Labels = z.record(LabelKey, LabelValue);
 export type Labels = z.infer<typeof Labels>;
@@ -56,6 +68,9 @@ export function selectorMatches(selector: LabelSelector | null | undefined, labe
   }
   return true;
 }
+
+/** The label every rendered Kubernetes object carries; metalfleet's own (pools may not set it). */
+export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 
 export const ASN_MAX = 4294967295;
 export const Asn = z.number().int().min(1).max(ASN_MAX);

@@ -3,19 +3,27 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { calculateJwkThumbprint } from 'jose';
 import { and, eq } from 'drizzle-orm';
-import { consumeEnrollmentToken, findAgent, insertAgent, recordStatus, rotateAgentKey, setRenderProblems } from '../../db/queries/agents.ts';
+import {
+  consumeEnrollmentToken, findAgent, findEnrollmentToken, insertAgent, recordStatus, rotateAgentKey, setRenderProblems,
+} from '../../db/queries/agents.ts';
+import { holdDesiredPrefixes } from '../../db/queries/holds.ts';
 import { StatusBatcher } from '../status-batcher.ts';
-import { getRevision } from '../../db/queries/revisions.ts';
+import { getRevision, type RevisionRecord } from '../../db/queries/revisions.ts';
 import { clusters, configRevisions } from '../../db/schema.ts';
 import { openSecret } from '../../db/secrets.ts';
-import { withAgent, withEnrollment, withTenant } from '../../db/tenant.ts';
+import { lockTenantWrites, withAgent, withEnrollment, withTenantWrite } from '../../db/tenant.ts';
 import { Capabilities } from '../../render/model.ts';
 import { sha256Hex } from '../../render/index.ts';
 import type { AgentVerifier } from '../agent-auth.ts';
+import { AGENT_TICKET_HEADER } from '../agent-tickets.ts';
 import { DEFAULT_POLL_INTERVAL_SECONDS, now, renderDeps, type App, type AppDeps } from '../context.ts';
-import { ApiError } from '../errors.ts';
-import { errorResponses, jsonContent } from '../openapi.ts';
+import { ApiError, isDatabaseUnavailable, warmingUp } from '../errors.ts';
+import type { Desired } from '../caches.ts';
+import { errorResponses, jsonContent, PUBLIC } from '../openapi.ts';
 import { renderClusters, revisionContext } from '../rendering.ts';
+import { finishWithdrawals } from '../writes.ts';
+import { advanceRollout, ProgressingClusters, ROLLOUT_ACTOR } from '../rollouts.ts';
+import { clusterById } from '../../render/scope.ts';
 
 export const PublicJwk = z.strictObject({
   kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url Ed25519 public key'),
@@ -33,7 +41,10 @@ const EnrollOutput = z.object({ agentId: z.string(), clusterId: z.string(), poll
 const ConfigOutput = z.object({
   revision: z.number().int(), backend: z.string(),
   content: z.string().openapi({ description: 'frr.conf (backend frr) or a multi-document YAML stream of Kubernetes objects' }),
-  sha256: z.string(), signature: z.string().openapi({ description: 'Compact JWS (EdDSA) over the sha256, by the key at /.well-known/jwks.json' }),
+  sha256: z.string(), signature: z.string().openapi({
+    description: 'Compact JWS (EdDSA, typ metalfleet-config-v2+jws) by a key at /.well-known/jwks.json over '
+      + '{"v":2,"cluster":<cluster id>,"revision":<revision>,"sha256":<sha256>}; agents check all three',
+  }),
 }).openapi('AgentConfig');
 
 const Session = z.strictObject({
@@ -54,15 +65,19 @@ const StatusInput = z.strictObject({
 const KeyInput = z.strictObject({ publicKeyJwk: PublicJwk }).openapi('AgentKeyRotation');
 const KEY_ROTATION_GRACE_MS = 10 * 60_000;
 
+/** On answers to agents: a new or renewed ticket (api/agent-tickets.ts), when there is one to give. */
+const TICKET_HEADER = { [AGENT_TICKET_HEADER]: { schema: { type: 'string' as const }, description: 'A ticket to send instead of an assertion until it expires (5 minutes)' } };
+
 /** The ETag of a config revision: revision number and the start of its sha256. */
 export const configEtag = (revision: number, sha256: string) => `"r${revision}-${sha256.slice(0, 16)}"`;
 
 export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVerifier) {
   const pollInterval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;
   const statusBatcher = deps.simpleQuery ? new StatusBatcher(deps.simpleQuery) : undefined;
+  const progressing = new ProgressingClusters(deps.db);
   const rerenderCluster = async (tenantId: string, clusterId: string, cause: string) => {
-    const outcome = await withTenant(deps.db, tenantId, async (tx) => {
-      const result = await renderClusters(tx, renderDeps(deps), { tenantId, filter: (c) => c.id === clusterId, cause, refuseOnProblems: false });
+    const outcome = await withTenantWrite(deps.db, tenantId, async (tx) => {
+      const result = await renderClusters(tx, renderDeps(deps), { tenantId, scope: clusterById(clusterId), cause, refuseOnProblems: false, keepPins: true });
       // A report cannot be refused: a cluster its own capabilities break keeps its config, and
       // says why in its status.
       await setRenderProblems(tx, { clusterId, problems: result.failed[0]?.problems ?? null });
@@ -72,7 +87,9 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
   };
 
   app.openapi(createRoute({
+    operationId: 'enrollAgent',
     method: 'post', path: '/v1/agent/enroll', tags: ['Agent protocol'], summary: 'Enroll an agent with a single-use token and its own public key',
+    security: PUBLIC, // the single-use enrollment token in the body is the credential
     request: { body: { required: true, content: jsonContent(EnrollInput) } },
     responses: { 200: { description: 'Enrolled', content: jsonContent(EnrollOutput) }, ...errorResponses(401, 409, 422) },
   }), async (c) => {
@@ -80,11 +97,23 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     const { x, kty, crv } = input.publicKeyJwk;
     const publicJwk = { kty, crv, x };
     const kid = await calculateJwkThumbprint(publicJwk);
-    const enrolled = await withEnrollment(deps.db, sha256Hex(input.token), async (tx, enterCluster) => {
-      const consumed = await consumeEnrollmentToken(tx, { tokenSha256: sha256Hex(input.token) });
+    const tokenSha256 = sha256Hex(input.token);
+    const enrolled = await withEnrollment(deps.db, tokenSha256, async (tx, enterCluster) => {
+      // An agent announces what its cluster's revisions carry from now on: it enrolls in turn
+      // with the tenant's writes, so that either a write sees it (and holds what it stores for
+      // it) or it sees the write (and holds the then desired revision's prefixes).
+      const token = await findEnrollmentToken(tx, { tokenSha256 });
+      if (!token) return undefined;
+      await lockTenantWrites(tx, token.tenantId);
+      const consumed = await consumeEnrollmentToken(tx, { tokenSha256 });
       if (!consumed) return undefined;
       await enterCluster(consumed.clusterId);
+      const [cluster] = await tx.select({ withdrawingSince: clusters.withdrawingSince }).from(clusters).where(eq(clusters.id, consumed.clusterId));
+      if (cluster?.withdrawingSince) {
+        throw new ApiError(409, 'cluster-withdrawing', 'Cluster is being deleted', 'this cluster is being deleted and takes no new agent');
+      }
       const agent = await insertAgent(tx, { tenantId: consumed.tenantId, clusterId: consumed.clusterId, publicJwk, kid, agentVersion: input.agentVersion ?? null });
+      await holdDesiredPrefixes(tx, { clusterIds: [consumed.clusterId] });
       const caps = input.capabilities
         ? await recordStatus(tx, { agentId: agent.id, clusterId: consumed.clusterId, appliedRevision: null, applyError: null, agentVersion: input.agentVersion ?? null, capabilities: input.capabilities, sessions: [] })
         : undefined;
@@ -98,18 +127,22 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
 
   app.use('/v1/agent/*', async (c, next) => {
     if (c.req.path === '/v1/agent/enroll') return next();
-    c.set('agent', await verifier.verify(c.req.header('authorization'), now(deps)));
+    const { principal, ticket } = await verifier.verify(c.req.header('authorization'), now(deps));
+    c.set('agent', principal);
+    // Set before the handler answers: a header added to a finished response copies it.
+    if (ticket) c.header(AGENT_TICKET_HEADER, ticket);
     return next();
   });
 
   app.openapi(createRoute({
+    operationId: 'getAgentConfig',
     method: 'get', path: '/v1/agent/config', tags: ['Agent protocol'], summary: 'The desired config (304 when If-None-Match matches)',
     // If-None-Match is read directly, not validated per request: this is the hottest path there is.
     description: 'Send `If-None-Match` with the ETag of the config you hold: 304 while it is still current.',
     security: [{ agentAssertion: [] }],
     responses: {
-      200: { description: 'The desired config, signed', headers: { ETag: { schema: { type: 'string' } }, 'Metalfleet-Poll-Interval': { schema: { type: 'integer' } } }, content: jsonContent(ConfigOutput) },
-      304: { description: 'Unchanged since the ETag given' },
+      200: { description: 'The desired config, signed', headers: { ETag: { schema: { type: 'string' } }, 'Metalfleet-Poll-Interval': { schema: { type: 'integer' } }, ...TICKET_HEADER }, content: jsonContent(ConfigOutput) },
+      304: { description: 'Unchanged since the ETag given', headers: TICKET_HEADER },
       ...errorResponses(401, 404),
     },
   }), async (c) => {
@@ -122,25 +155,50 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     const cached = deps.caches?.desired.get(clusterId);
     // The ETag goes on the answer itself, never on an error that happens after it is known.
     if (cached && isCurrent(cached.revision, cached.sha256)) return c.body(null, 304, { ETag: configEtag(cached.revision, cached.sha256) });
+    if (deps.warming?.()) throw warmingUp();
     deps.metrics?.count('poll-read');
-    const readDesired = async () => (await withAgent(deps.db, clusterId, (tx) => tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 })
-      .from(clusters).innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
-      .where(eq(clusters.id, clusterId))))[0];
-    const desired = await (deps.caches ? deps.caches.desired.fill(clusterId, readDesired) : readDesired());
+    // The desired revision and, unless it is the one the agent holds, its content: one transaction,
+    // so that the cache (and its lastKnown, which answers polls while the database is away) learns
+    // a new revision only together with the content that serves it. Learning it first and losing the
+    // database before the content was read left an agent with the previous ETag on 503s for the
+    // whole outage, where its ETag still answered 304 a moment before.
+    let revision: RevisionRecord | undefined;
+    const readDesired = () => withAgent(deps.db, clusterId, async (tx) => {
+      const [row] = await tx.select({ revision: clusters.desiredRevision, sha256: configRevisions.sha256 }).from(clusters)
+        .innerJoin(configRevisions, and(eq(configRevisions.clusterId, clusters.id), eq(configRevisions.revision, clusters.desiredRevision)))
+        .where(eq(clusters.id, clusterId));
+      if (row && !isCurrent(row.revision, row.sha256)) revision = await getRevision(tx, { clusterId, revision: row.revision });
+      return row;
+    });
+    let desired: Desired | undefined;
+    try {
+      desired = await (deps.caches ? deps.caches.desired.fill(clusterId, readDesired) : readDesired());
+    } catch (err) {
+      // The database is away: the last revision known to be current still answers a matching
+      // If-None-Match (the agent keeps what it has, as it would on a 503); anything else is a 503.
+      const known = deps.caches?.desired.lastKnown(clusterId);
+      if (known && isCurrent(known.revision, known.sha256) && isDatabaseUnavailable(err)) {
+        return c.body(null, 304, { ETag: configEtag(known.revision, known.sha256) });
+      }
+      throw err;
+    }
     if (!desired) throw new ApiError(404, 'no-config', 'No config yet', 'this cluster has no rendered config yet');
     const etag = { ETag: configEtag(desired.revision, desired.sha256) };
     if (isCurrent(desired.revision, desired.sha256)) return c.body(null, 304, etag);
-    const revision = await withAgent(deps.db, clusterId, (tx) => getRevision(tx, { clusterId, revision: desired.revision }));
-    const content = await openSecret(deps.secretKey, revision!.content, revisionContext(clusterId));
-    return c.json({ revision: revision!.revision, backend: revision!.backend, content, sha256: revision!.sha256, signature: revision!.signature }, 200, etag);
+    // The inner join above read the revision's row in the same transaction.
+    if (!revision) throw new Error(`revision ${desired.revision} of cluster ${clusterId} vanished within its transaction`);
+    const content = await openSecret(deps.secretKey, revision.content, revisionContext(clusterId));
+    return c.json({ revision: revision.revision, backend: revision.backend, content, sha256: revision.sha256, signature: revision.signature }, 200, etag);
   });
 
   app.openapi(createRoute({
+    operationId: 'reportAgentStatus',
     method: 'post', path: '/v1/agent/status', tags: ['Agent protocol'], summary: 'Report the applied revision, apply errors, capabilities and BGP/BFD sessions',
     security: [{ agentAssertion: [] }],
     request: { body: { required: true, content: jsonContent(StatusInput) } },
     responses: { 204: { description: 'Recorded' }, ...errorResponses(401, 413, 422) },
   }), async (c) => {
+    if (deps.warming?.()) throw warmingUp(); // reports come again next interval
     const agent = c.get('agent');
     const body = c.req.valid('json');
     const report = {
@@ -155,10 +213,18 @@ export function registerAgentRoutes(app: App, deps: AppDeps, verifier: AgentVeri
     deps.metrics?.count('session-writes', result.sessionWrites);
     // A capability change (say FRR 8.4 → 9.1) can change what the cluster's config must be.
     if (result.capabilitiesChanged) await rerenderCluster(agent.tenantId, agent.clusterId, `capabilities reported by agent ${agent.agentId}`);
+    // The agent applied a revision without some address space: a withdrawal may be complete.
+    if (result.released > 0) await finishWithdrawals(deps, agent.tenantId, { requestId: c.get('requestId') });
+    // The report is evidence for the gates of a rollout wave its cluster is in (api/rollouts.ts).
+    if (await progressing.tenantOf(agent.clusterId)) {
+      await withTenantWrite(deps.db, agent.tenantId, (tx) => advanceRollout(tx, deps, agent.tenantId,
+        { actor: ROLLOUT_ACTOR, requestId: c.get('requestId'), now: now(deps) }));
+    }
     return c.body(null, 204);
   });
 
   app.openapi(createRoute({
+    operationId: 'rotateAgentKey',
     method: 'post', path: '/v1/agent/keys', tags: ['Agent protocol'], summary: 'Rotate the agent key (signed with the current key; the old one stays valid 10 minutes)',
     security: [{ agentAssertion: [] }],
     request: { body: { required: true, content: jsonContent(KeyInput) } },

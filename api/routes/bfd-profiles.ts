@@ -4,8 +4,9 @@ import {
 } from '../../db/queries/bfd-profiles.ts';
 import { bfdProfileProblems } from '../../render/validate.ts';
 import type { App, AppDeps } from '../context.ts';
-import { parseInput, registerCollection } from '../collection.ts';
-import { defined, refuse, ResourceName, Timestamp } from './shared.ts';
+import { parseInput, registerCollection, type CollectionSpec } from '../collection.ts';
+import { defined, refuse, refuseInUse, ResourceName, Timestamp } from './shared.ts';
+import { referrers } from '../../db/queries/named.ts';
 
 const int = () => z.number().int();
 export const BfdProfileInputSchema = z.strictObject({
@@ -21,8 +22,9 @@ export const BfdProfileInputSchema = z.strictObject({
 
 export const BfdProfileSchema = BfdProfileInputSchema.extend({ createdAt: Timestamp, updatedAt: Timestamp }).openapi('BfdProfile');
 
-export function registerBfdProfileRoutes(app: App, deps: AppDeps) {
-  registerCollection<BfdProfileFields, BfdProfileRecord>(app, deps, {
+/** The collection's contract, also what imports and intent documents create through. */
+export function bfdProfileCollection(deps: AppDeps): CollectionSpec<BfdProfileFields, BfdProfileRecord> {
+  return {
     path: 'bfd-profiles', resource: 'bfd-profile', tag: 'BfdProfiles',
     input: BfdProfileInputSchema as unknown as z.ZodType<BfdProfileFields>, output: BfdProfileSchema,
     present: ({ id: _id, ...rest }) => rest as unknown as Record<string, unknown>,
@@ -38,7 +40,14 @@ export function registerBfdProfileRoutes(app: App, deps: AppDeps) {
       refuse(bfdProfileProblems(input));
       return updateBfdProfile(tx, { id: current.id, input: defined(input as unknown as Record<string, unknown>) as unknown as BfdProfileFields });
     },
-    // A profile a peer uses cannot go: the foreign key answers 409 in-use.
-    remove: (tx, _ctx, current) => deleteBfdProfile(tx, { id: current.id }),
-  });
+    // A profile a peer uses cannot go (the foreign key would refuse it too): say which.
+    async remove(tx, _ctx, current) {
+      refuseInUse('BFD profile', current.name, await referrers(tx, { bfdProfile: current.id }));
+      await deleteBfdProfile(tx, { id: current.id });
+    },
+  };
+}
+
+export function registerBfdProfileRoutes(app: App, deps: AppDeps) {
+  registerCollection(app, deps, bfdProfileCollection(deps));
 }

@@ -6,9 +6,8 @@ import {
 import { parseCommunity } from '../../render/grammar.ts';
 import { communityAliasProblems } from '../../render/validate.ts';
 import type { App, AppDeps } from '../context.ts';
-import { ApiError } from '../errors.ts';
-import { parseInput, registerCollection } from '../collection.ts';
-import { refuse, ResourceName, Timestamp } from './shared.ts';
+import { parseInput, registerCollection, type CollectionSpec } from '../collection.ts';
+import { refuse, refuseInUse, ResourceName, Timestamp } from './shared.ts';
 
 export const CommunityInputSchema = z.strictObject({
   name: ResourceName.openapi({ example: 'no-advertise' }),
@@ -21,8 +20,9 @@ function canonical(input: CommunityFields): CommunityFields {
   return { name: input.name, value: parseCommunity(input.value).text };
 }
 
-export function registerCommunityRoutes(app: App, deps: AppDeps) {
-  registerCollection<CommunityFields, CommunityRecord>(app, deps, {
+/** The collection's contract, also what imports and intent documents create through. */
+export function communityCollection(deps: AppDeps): CollectionSpec<CommunityFields, CommunityRecord> {
+  return {
     path: 'communities', resource: 'community', tag: 'Communities',
     input: CommunityInputSchema, output: CommunitySchema,
     present: ({ id: _id, ...rest }) => rest as unknown as Record<string, unknown>,
@@ -33,10 +33,12 @@ export function registerCommunityRoutes(app: App, deps: AppDeps) {
     update: (tx, _ctx, current, input) => updateCommunity(tx, { id: current.id, input: canonical(input) }),
     async remove(tx, ctx, current) {
       const users = await advertisementsUsingCommunity(tx, { tenantId: ctx.tenantId, name: current.name });
-      if (users.length > 0) {
-        throw new ApiError(409, 'in-use', 'In use', `community ${current.name} is used by advertisement(s) ${users.join(', ')}; remove it there first`);
-      }
+      refuseInUse('community', current.name, users.map((name) => ({ kind: 'bgp-advertisement', name })));
       await deleteCommunity(tx, { id: current.id });
     },
-  });
+  };
+}
+
+export function registerCommunityRoutes(app: App, deps: AppDeps) {
+  registerCollection(app, deps, communityCollection(deps));
 }

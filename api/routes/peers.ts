@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { bfdProfiles } from '../../db/schema.ts';
-import { idsByName } from '../../db/queries/named.ts';
+import { idsByName, referrers } from '../../db/queries/named.ts';
 import { createPeer, deletePeer, getPeer, listPeers, updatePeer, type PeerFields, type PeerRecord } from '../../db/queries/peers.ts';
 import { getPolicy } from '../../db/queries/tenants.ts';
 import { sealSecret } from '../../db/secrets.ts';
@@ -8,8 +8,8 @@ import type { Tx } from '../../db/tenant.ts';
 import { formatDuration, GrammarError, parseDurationMs, parseIp } from '../../render/grammar.ts';
 import { peerProblems, type Problem } from '../../render/validate.ts';
 import type { App, AppDeps, WriteContext } from '../context.ts';
-import { parseInput, registerCollection } from '../collection.ts';
-import { affectedBySelectors, defined, LabelSelector, refuse, ResourceName, Timestamp } from './shared.ts';
+import { parseInput, registerCollection, type CollectionSpec } from '../collection.ts';
+import { affectedBySelectors, defined, LabelSelector, refuse, refuseInUse, ResourceName, Timestamp } from './shared.ts';
 
 const Duration = z.string().max(32).openapi({ description: 'Go duration in whole seconds, as MetalLB writes it', example: '90s' });
 
@@ -30,6 +30,9 @@ const peerFields = {
   ebgpMultiHop: z.boolean().default(false),
   bfdProfile: z.string().max(63).optional(),
   vrf: z.string().max(64).optional(),
+  passwordSecret: z.string().max(253).optional().openapi({
+    description: 'A kubernetes.io/basic-auth Secret the cluster already holds (MetalLB passwordSecret), instead of password; not for host FRR',
+  }),
   enableGracefulRestart: z.boolean().default(false).openapi({ description: 'Immutable after creation (as in MetalLB)' }),
   dualStackAddressFamily: z.boolean().default(false),
   localPeering: z.boolean().default(false).openapi({ description: "The peer is the node's own routing daemon (needs the policy's allowLocalPeering)" }),
@@ -109,8 +112,9 @@ function present({ id: _id, passwordEncrypted, holdTime, keepaliveTime, connectT
   });
 }
 
-export function registerPeerRoutes(app: App, deps: AppDeps) {
-  registerCollection<PeerInput, PeerRecord>(app, deps, {
+/** The collection's contract, also what imports and intent documents create through. */
+export function peerCollection(deps: AppDeps): CollectionSpec<PeerInput, PeerRecord> {
+  return {
     path: 'peers', resource: 'peer', tag: 'Peers',
     input: PeerInputSchema, output: PeerSchema,
     present,
@@ -138,7 +142,14 @@ export function registerPeerRoutes(app: App, deps: AppDeps) {
         : input.password === undefined ? null : await sealSecret(deps.secretKey, input.password, ctx.tenantId);
       return updatePeer(tx, { id: current.id, input: fields, bfdProfileId, passwordEncrypted });
     },
-    // A peer an advertisement names cannot go: the foreign key answers 409 in-use.
-    remove: (tx, _ctx, current) => deletePeer(tx, { id: current.id }),
-  });
+    // A peer an advertisement names cannot go (the foreign key would refuse it too): say which.
+    async remove(tx, _ctx, current) {
+      refuseInUse('peer', current.name, await referrers(tx, { peer: current.id }));
+      await deletePeer(tx, { id: current.id });
+    },
+  };
+}
+
+export function registerPeerRoutes(app: App, deps: AppDeps) {
+  registerCollection(app, deps, peerCollection(deps));
 }

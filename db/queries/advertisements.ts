@@ -1,4 +1,5 @@
-import { eq, inArray } from 'drizzle-orm';
+import { anyOf } from './any-of.ts';
+import { and, eq } from 'drizzle-orm';
 import type { Tx } from '../tenant.ts';
 import { advertisementPeers, advertisementPools, advertisements, peers, pools } from '../schema.ts';
 import type { LabelSelector } from '../../render/policy.ts';
@@ -8,6 +9,9 @@ export interface AdvertisementFields {
   name: string;
   type: 'bgp' | 'l2';
   ipAddressPools: string[];
+  /** Pools selected by their labels, besides those named. */
+  ipAddressPoolSelectors: LabelSelector[];
+  serviceSelectors: LabelSelector[];
   peers: string[];
   communities: string[];
   localPref?: number;
@@ -23,15 +27,16 @@ async function withRefs(tx: Tx, rows: Array<typeof advertisements.$inferSelect>)
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const poolRefs = await tx.select({ adv: advertisementPools.advertisementId, name: pools.name }).from(advertisementPools)
-    .innerJoin(pools, eq(pools.id, advertisementPools.poolId)).where(inArray(advertisementPools.advertisementId, ids));
+    .innerJoin(pools, eq(pools.id, advertisementPools.poolId)).where(anyOf(advertisementPools.advertisementId, ids));
   const peerRefs = await tx.select({ adv: advertisementPeers.advertisementId, name: peers.name }).from(advertisementPeers)
-    .innerJoin(peers, eq(peers.id, advertisementPeers.peerId)).where(inArray(advertisementPeers.advertisementId, ids));
+    .innerJoin(peers, eq(peers.id, advertisementPeers.peerId)).where(anyOf(advertisementPeers.advertisementId, ids));
   return rows.map((r) => {
     const optional = { localPref: r.localPref, aggregationLength: r.aggregationLength, aggregationLengthV6: r.aggregationLengthV6, clusterSelector: r.clusterSelector };
     return {
       id: r.id, name: r.name, type: r.type,
       ipAddressPools: poolRefs.filter((p) => p.adv === r.id).map((p) => p.name).sort(),
       peers: peerRefs.filter((p) => p.adv === r.id).map((p) => p.name).sort(),
+      ipAddressPoolSelectors: r.ipAddressPoolSelectors, serviceSelectors: r.serviceSelectors,
       communities: r.communities, nodeSelectors: r.nodeSelectors, interfaces: r.interfaces,
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null)),
       createdAt: r.createdAt, updatedAt: r.updatedAt,
@@ -39,13 +44,15 @@ async function withRefs(tx: Tx, rows: Array<typeof advertisements.$inferSelect>)
   });
 }
 
-export async function listAdvertisements(tx: Tx, { tenantId, ...page }: { tenantId: string } & Page): Promise<AdvertisementRecord[]> {
+/** One page by name, of one kind (or of both, for rendering). */
+export async function listAdvertisements(tx: Tx, { tenantId, type, ...page }: { tenantId: string; type?: 'bgp' | 'l2' } & Page): Promise<AdvertisementRecord[]> {
   const { where, orderBy } = pageByName(advertisements, tenantId, page);
-  return withRefs(tx, await tx.select().from(advertisements).where(where).orderBy(orderBy).limit(page.limit));
+  return withRefs(tx, await tx.select().from(advertisements).where(and(where, type ? eq(advertisements.type, type) : undefined))
+    .orderBy(orderBy, advertisements.type).limit(page.limit));
 }
 
-export async function getAdvertisement(tx: Tx, { tenantId, name, forUpdate }: { tenantId: string; name: string; forUpdate?: boolean }): Promise<AdvertisementRecord | undefined> {
-  const query = tx.select().from(advertisements).where(byName(advertisements, tenantId, name));
+export async function getAdvertisement(tx: Tx, { tenantId, type, name, forUpdate }: { tenantId: string; type: 'bgp' | 'l2'; name: string; forUpdate?: boolean }): Promise<AdvertisementRecord | undefined> {
+  const query = tx.select().from(advertisements).where(and(byName(advertisements, tenantId, name), eq(advertisements.type, type)));
   return (await withRefs(tx, forUpdate ? await query.for('update') : await query))[0];
 }
 
@@ -54,6 +61,7 @@ function columns(input: AdvertisementFields) {
     name: input.name, type: input.type, communities: input.communities, localPref: input.localPref ?? null,
     aggregationLength: input.aggregationLength ?? null, aggregationLengthV6: input.aggregationLengthV6 ?? null,
     nodeSelectors: input.nodeSelectors, interfaces: input.interfaces, clusterSelector: input.clusterSelector ?? null,
+    ipAddressPoolSelectors: input.ipAddressPoolSelectors, serviceSelectors: input.serviceSelectors,
   };
 }
 

@@ -1,5 +1,5 @@
 // Enrollment tokens, agents and their keys, and what agents report.
-import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { resultRows, type Database } from '../client.ts';
 import { scopedBatchScript, scopedScript } from '../one-trip.ts';
 import type { Tx } from '../tenant.ts';
@@ -29,10 +29,25 @@ export async function pruneEnrollmentTokens(tx: Tx, { expiredBefore }: { expired
   return gone.length;
 }
 
-export async function revokeEnrollmentToken(tx: Tx, { clusterId, id }: { clusterId: string; id: string }): Promise<boolean> {
+/**
+ * Revokes a token that is neither used nor revoked, in one statement (a compare-and-set: of a
+ * revocation and an enrollment racing for the token, exactly one wins). Otherwise says why not.
+ */
+export async function revokeEnrollmentToken(tx: Tx, { clusterId, id }: { clusterId: string; id: string }): Promise<'revoked-now' | 'used' | 'revoked' | 'unknown'> {
   const rows = await tx.update(enrollmentTokens).set({ revokedAt: new Date() })
-    .where(and(eq(enrollmentTokens.clusterId, clusterId), eq(enrollmentTokens.id, id))).returning({ id: enrollmentTokens.id });
-  return rows.length > 0;
+    .where(and(eq(enrollmentTokens.clusterId, clusterId), eq(enrollmentTokens.id, id), isNull(enrollmentTokens.usedAt), isNull(enrollmentTokens.revokedAt)))
+    .returning({ id: enrollmentTokens.id });
+  if (rows.length > 0) return 'revoked-now';
+  const [row] = await tx.select({ usedAt: enrollmentTokens.usedAt, revokedAt: enrollmentTokens.revokedAt }).from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.clusterId, clusterId), eq(enrollmentTokens.id, id)));
+  return !row ? 'unknown' : row.revokedAt ? 'revoked' : 'used';
+}
+
+/** The token whose hash the enrollment scope presents (the scope shows no other). */
+export async function findEnrollmentToken(tx: Tx, { tokenSha256 }: { tokenSha256: string }): Promise<{ tenantId: string; clusterId: string } | undefined> {
+  const [row] = await tx.select({ tenantId: enrollmentTokens.tenantId, clusterId: enrollmentTokens.clusterId }).from(enrollmentTokens)
+    .where(eq(enrollmentTokens.tokenSha256, tokenSha256));
+  return row;
 }
 
 /**
@@ -62,9 +77,13 @@ export function listAgents(tx: Tx, { clusterId }: { clusterId: string }): Promis
   return tx.select().from(agents).where(eq(agents.clusterId, clusterId)).orderBy(asc(agents.createdAt));
 }
 
-export async function revokeAgent(tx: Tx, { clusterId, agentId }: { clusterId: string; agentId: string }): Promise<boolean> {
-  const rows = await tx.update(agents).set({ revokedAt: new Date() }).where(and(eq(agents.clusterId, clusterId), eq(agents.id, agentId))).returning({ id: agents.id });
-  return rows.length > 0;
+/** Revokes an agent that is not revoked yet (compare-and-set), or says why not. */
+export async function revokeAgent(tx: Tx, { clusterId, agentId }: { clusterId: string; agentId: string }): Promise<'revoked-now' | 'revoked' | 'unknown'> {
+  const rows = await tx.update(agents).set({ revokedAt: new Date() })
+    .where(and(eq(agents.clusterId, clusterId), eq(agents.id, agentId), isNull(agents.revokedAt))).returning({ id: agents.id });
+  if (rows.length > 0) return 'revoked-now';
+  const [row] = await tx.select({ id: agents.id }).from(agents).where(and(eq(agents.clusterId, clusterId), eq(agents.id, agentId)));
+  return row ? 'revoked' : 'unknown';
 }
 
 /** The new key becomes current; the old one stays valid until `graceUntil`. */
@@ -109,23 +128,31 @@ export function statusStatement(report: StatusReport): SQL {
     prefixes_received: s.prefixesReceived, prefixes_sent: s.prefixesSent, last_reset_reason: s.lastResetReason,
   })));
   // The statement itself lives in the database (PL/pgSQL, migrations/0008_record_status_plpgsql.sql).
-  return sql`select old_capabilities, writes from metalfleet_record_status(${report.clusterId}::uuid, ${report.agentId}::uuid,
+  return sql`select old_capabilities, writes, released from metalfleet_record_status(${report.clusterId}::uuid, ${report.agentId}::uuid,
     ${report.appliedRevision}::integer, ${report.applyError}::text, ${report.agentVersion}::text, ${caps}::jsonb, ${sessions}::jsonb)`;
 }
 
-export interface StatusOutcome { capabilitiesChanged: boolean; sessionWrites: number }
+export interface StatusOutcome {
+  capabilitiesChanged: boolean;
+  sessionWrites: number;
+  /** Address holds released: the agent applied a revision that no longer carries them. */
+  released: number;
+}
 
-function interpretStatus(report: StatusReport, row: { old_capabilities: unknown; writes: number | string } | undefined): StatusOutcome {
+type StatusRow = { old_capabilities: unknown; writes: number | string; released: number | string };
+
+function interpretStatus(report: StatusReport, row: StatusRow | undefined): StatusOutcome {
   if (!row) throw new Error(`cluster ${report.clusterId} is not visible in this scope`);
   return {
     capabilitiesChanged: report.capabilities !== undefined && !sameJson(row.old_capabilities ?? {}, report.capabilities),
     sessionWrites: Number(row.writes),
+    released: Number(row.released),
   };
 }
 
 /** Records a status report inside a scoped transaction (any driver). */
 export async function recordStatus(tx: Tx, report: StatusReport): Promise<StatusOutcome> {
-  const [row] = resultRows<{ old_capabilities: unknown; writes: number | string }>(await tx.execute(statusStatement(report)));
+  const [row] = resultRows<StatusRow>(await tx.execute(statusStatement(report)));
   return interpretStatus(report, row);
 }
 
@@ -135,7 +162,7 @@ export async function recordStatus(tx: Tx, report: StatusReport): Promise<Status
  */
 export async function recordStatusInOneTrip(simpleQuery: NonNullable<Database['simpleQuery']>, report: StatusReport): Promise<StatusOutcome> {
   const script = scopedScript('metalfleet_agent', { [CLUSTER_SETTING]: report.clusterId, synchronous_commit: 'off' }, statusStatement(report));
-  const [row] = ((await simpleQuery(script)).at(-1) ?? []) as Array<{ old_capabilities: unknown; writes: number | string }>;
+  const [row] = ((await simpleQuery(script)).at(-1) ?? []) as StatusRow[];
   return interpretStatus(report, row);
 }
 
@@ -152,7 +179,7 @@ export async function recordStatusesInOneTrip(simpleQuery: NonNullable<Database[
   // Results: the shared settings, then for every report its settings and its status row.
   return reports.map((report, i) => {
     try {
-      return interpretStatus(report, results[2 + 2 * i]?.[0] as { old_capabilities: unknown; writes: number | string } | undefined);
+      return interpretStatus(report, results[2 + 2 * i]?.[0] as StatusRow | undefined);
     } catch (err) {
       return err as Error;
     }
@@ -168,3 +195,22 @@ export async function setRenderProblems(tx: Tx, { clusterId, problems }: { clust
   await tx.update(clusters).set({ renderProblems: problems as never }).where(eq(clusters.id, clusterId));
 }
 
+
+/** What the poll path caches of an agent (api/caches.ts CachedAgent), read in bulk at start. */
+export interface AgentKeysRow {
+  id: string; tenantId: string; clusterId: string; kid: string; publicJwk: Record<string, string>;
+  previousKid: string | null; previousPublicJwk: Record<string, string> | null; previousKeyValidUntil: Date | null;
+}
+
+/**
+ * The agents not revoked, in id order after `afterId`, at most `limit`: one page of a keyset walk
+ * (each page one indexed range scan on the primary key, however far the walk has gone).
+ */
+export function listActiveAgentKeys(tx: Tx, { afterId, limit }: { afterId?: string; limit: number }): Promise<AgentKeysRow[]> {
+  return tx.select({
+    id: agents.id, tenantId: agents.tenantId, clusterId: agents.clusterId, kid: agents.kid, publicJwk: agents.publicJwk,
+    previousKid: agents.previousKid, previousPublicJwk: agents.previousPublicJwk, previousKeyValidUntil: agents.previousKeyValidUntil,
+  }).from(agents)
+    .where(and(isNull(agents.revokedAt), afterId ? gt(agents.id, afterId) : undefined))
+    .orderBy(asc(agents.id)).limit(limit);
+}

@@ -1,5 +1,5 @@
-// A tenant's whole intent, in a fixed number of queries however many clusters it has: what
-// write-time rendering needs to render any of its clusters. Passwords come back in clear, so
+// A tenant's intent, in a fixed number of queries however many clusters it has: every object, and
+// the clusters in a scope (all by default; a write asks for those it can affect). Passwords come back in clear, so
 // this runs only inside the write's transaction and the result never leaves the server.
 import type { Tx } from '../tenant.ts';
 import type { SecretKey } from '../secrets.ts';
@@ -7,7 +7,8 @@ import { openSecret } from '../secrets.ts';
 import type { TenantObjects } from '../../render/select.ts';
 import { listAdvertisements } from './advertisements.ts';
 import { listBfdProfiles } from './bfd-profiles.ts';
-import { listClusters, type ClusterRecord } from './clusters.ts';
+import { listClustersInScope, type ClusterRecord } from './clusters.ts';
+import { EVERY_CLUSTER, type ClusterScope } from '../../render/scope.ts';
 import { listCommunities } from './communities.ts';
 import { listPeers } from './peers.ts';
 import { listPools } from './pools.ts';
@@ -20,10 +21,12 @@ export interface TenantIntent {
   clusters: ClusterRecord[];
 }
 
-export async function loadTenantIntent(tx: Tx, { tenantId, secretKey }: { tenantId: string; secretKey: SecretKey }): Promise<TenantIntent> {
+export async function loadTenantIntent(tx: Tx, { tenantId, secretKey, scope = EVERY_CLUSTER }: {
+  tenantId: string; secretKey: SecretKey; scope?: ClusterScope;
+}): Promise<TenantIntent> {
   const page = { tenantId, limit: ALL };
   const policy = await getPolicy(tx, { tenantId });
-  const clusters = await listClusters(tx, page);
+  const clusters = await listClustersInScope(tx, { tenantId, scope });
   const pools = await listPools(tx, page);
   const peers = await listPeers(tx, page);
   const bfdProfiles = await listBfdProfiles(tx, page);

@@ -1,4 +1,5 @@
-import { eq, inArray } from 'drizzle-orm';
+import { anyOf } from './any-of.ts';
+import { eq } from 'drizzle-orm';
 import type { Tx } from '../tenant.ts';
 import { bfdProfiles, peers } from '../schema.ts';
 import type { LabelSelector } from '../../render/policy.ts';
@@ -22,6 +23,8 @@ export interface PeerFields {
   ebgpMultiHop: boolean;
   bfdProfile?: string;
   vrf?: string;
+  /** A Secret the cluster holds (MetalLB's passwordSecret), instead of a stored password. */
+  passwordSecret?: string;
   enableGracefulRestart: boolean;
   dualStackAddressFamily: boolean;
   localPeering: boolean;
@@ -35,7 +38,7 @@ function toRecord(row: typeof peers.$inferSelect, bfdName: string | null): PeerR
     peerASN: row.peerASN, dynamicASN: row.dynamicASN, localASN: row.localASN, peerAddress: row.peerAddress, interface: row.interface,
     sourceAddress: row.sourceAddress, routerID: row.routerID, holdTime: row.holdTimeSeconds, keepaliveTime: row.keepaliveTimeSeconds,
     connectTime: row.connectTimeSeconds, bfdProfile: bfdName, vrf: row.vrf, clusterSelector: row.clusterSelector,
-    passwordEncrypted: row.passwordEncrypted,
+    passwordEncrypted: row.passwordEncrypted, passwordSecret: row.passwordSecret,
   };
   return {
     id: row.id, name: row.name, myASN: row.myASN, peerPort: row.peerPort, ebgpMultiHop: row.ebgpMultiHop,
@@ -48,7 +51,7 @@ function toRecord(row: typeof peers.$inferSelect, bfdName: string | null): PeerR
 
 async function withBfdNames(tx: Tx, rows: Array<typeof peers.$inferSelect>): Promise<PeerRecord[]> {
   const ids = [...new Set(rows.map((r) => r.bfdProfileId).filter((id): id is string => id !== null))];
-  const names = ids.length === 0 ? [] : await tx.select({ id: bfdProfiles.id, name: bfdProfiles.name }).from(bfdProfiles).where(inArray(bfdProfiles.id, ids));
+  const names = ids.length === 0 ? [] : await tx.select({ id: bfdProfiles.id, name: bfdProfiles.name }).from(bfdProfiles).where(anyOf(bfdProfiles.id, ids));
   return rows.map((r) => toRecord(r, names.find((n) => n.id === r.bfdProfileId)?.name ?? null));
 }
 
@@ -68,7 +71,7 @@ function columns(input: PeerFields, bfdProfileId: string | null, passwordEncrypt
     localASN: input.localASN ?? null, peerAddress: input.peerAddress ?? null, interface: input.interface ?? null,
     sourceAddress: input.sourceAddress ?? null, peerPort: input.peerPort, routerID: input.routerID ?? null,
     holdTimeSeconds: input.holdTime ?? null, keepaliveTimeSeconds: input.keepaliveTime ?? null, connectTimeSeconds: input.connectTime ?? null,
-    ebgpMultiHop: input.ebgpMultiHop, bfdProfileId, vrf: input.vrf ?? null, passwordEncrypted,
+    ebgpMultiHop: input.ebgpMultiHop, bfdProfileId, vrf: input.vrf ?? null, passwordEncrypted, passwordSecret: input.passwordSecret ?? null,
     enableGracefulRestart: input.enableGracefulRestart, dualStackAddressFamily: input.dualStackAddressFamily,
     localPeering: input.localPeering, nodeSelectors: input.nodeSelectors, clusterSelector: input.clusterSelector ?? null,
   };

@@ -1,9 +1,11 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Tx } from '../tenant.ts';
-import { tenants, tenantPolicies, addressGrants, poolCidrs } from '../schema.ts';
+import {
+  addressGrants, advertisements, bfdProfiles, communities, enrollmentTokens, peers, poolCidrs, pools, tenantPolicies, tenants,
+} from '../schema.ts';
 import { DEFAULT_POLICY, TenantPolicy } from '../../render/policy.ts';
 
-export interface TenantRecord { id: string; slug: string; name: string; createdAt: Date; updatedAt: Date }
+export interface TenantRecord { id: string; slug: string; name: string; deletingSince: Date | null; createdAt: Date; updatedAt: Date }
 
 /** Platform scope: every tenant; tenant scope: its own (RLS decides). Keyset-paginated by slug. */
 export function listTenants(tx: Tx, opts: { after?: string; limit: number }): Promise<TenantRecord[]> {
@@ -20,6 +22,32 @@ export async function createTenant(tx: Tx, input: { slug: string; name: string }
   return row!;
 }
 
+/** The tenant row, locked against concurrent changes of it until the transaction ends (platform scope). */
+export async function lockTenantRow(tx: Tx, { tenantId }: { tenantId: string }): Promise<TenantRecord | undefined> {
+  const [row] = await tx.select().from(tenants).where(eq(tenants.id, tenantId)).for('update');
+  return row;
+}
+
+/** The tenant as its own scope sees it (undefined once it is gone). */
+export async function getTenant(tx: Tx, { tenantId }: { tenantId: string }): Promise<TenantRecord | undefined> {
+  const [row] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+  return row;
+}
+
+export async function markTenantDeleting(tx: Tx, { tenantId }: { tenantId: string }): Promise<void> {
+  await tx.update(tenants).set({ deletingSince: sql`coalesce(${tenants.deletingSince}, now())`, updatedAt: new Date() }).where(eq(tenants.id, tenantId));
+}
+
+/**
+ * Deletes every intent object and grant of the tenant (its scope), referrers first: what is left
+ * renders to empty configs, which withdraw everything its clusters announced.
+ */
+export async function deleteTenantIntent(tx: Tx, { tenantId }: { tenantId: string }): Promise<void> {
+  for (const table of [advertisements, peers, pools, bfdProfiles, communities, tenantPolicies, addressGrants, enrollmentTokens]) {
+    await tx.delete(table).where(eq(table.tenantId, tenantId));
+  }
+}
+
 export async function renameTenant(tx: Tx, { tenantId, name }: { tenantId: string; name: string }): Promise<TenantRecord> {
   const [row] = await tx.update(tenants).set({ name }).where(eq(tenants.id, tenantId)).returning();
   return row!;
@@ -27,6 +55,13 @@ export async function renameTenant(tx: Tx, { tenantId, name }: { tenantId: strin
 
 export async function deleteTenant(tx: Tx, { tenantId }: { tenantId: string }): Promise<void> {
   await tx.delete(tenants).where(eq(tenants.id, tenantId));
+}
+
+/** Deletes a deleting tenant once none of its clusters is left (platform scope); whether it went. */
+export async function deleteWithdrawnTenant(tx: Tx, { tenantId }: { tenantId: string }): Promise<boolean> {
+  const gone = await tx.delete(tenants).where(sql`${tenants.id} = ${tenantId} and ${tenants.deletingSince} is not null
+    and not exists (select 1 from clusters c where c.tenant_id = ${tenants.id})`).returning({ id: tenants.id });
+  return gone.length > 0;
 }
 
 export interface GrantRecord { id: string; cidr: string; createdAt: Date }

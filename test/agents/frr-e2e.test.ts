@@ -1,21 +1,18 @@
 // End to end with real daemons: the control plane (real PostgreSQL under CI) and `metalfleet
-// agent --mode frr` drive FRR 8.4 in one network namespace, peering with BIRD 2 in another.
+// agent --mode frr` drive host FRR in one network namespace, peering with BIRD 2 in another, on
+// every FRR of the matrix: Debian's 8.4 and FRR 10 from .ci/build-frr10 (its own vtysh and
+// frr-reload.py).
 // Enroll → apply → sessions Established → the status API shows them; a pool change reaches BIRD;
 // a reload FRR rejects is rolled back, reported, and the sessions stay up.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from '../../api/app.ts';
-import { BIN, freePort } from '../helpers/process.ts';
-import { seedApiTenant, startHarness, type Harness } from '../helpers/api.ts';
-import { assertDataplane, dataplaneSkip, Lab, waitFor, type BirdInstance, type FrrInstance } from '../helpers/lab.ts';
+import { seedApiTenant, type Harness } from '../helpers/api.ts';
+import { spawnAgent, startControlPlane, type AgentProcess, type ControlPlane } from '../helpers/agent-e2e.ts';
+import { assertDataplane, dataplaneSkip, FRR_MATRIX, Lab, waitFor, type BirdInstance, type FrrInstall, type FrrInstance } from '../helpers/lab.ts';
 
 const TOOLS = ['frr', 'vtysh', 'frr-reload', 'bird', 'birdc'];
-
 
 const BIRD = (iface: string) => `
 router id 10.250.0.2;
@@ -26,30 +23,24 @@ protocol bgp frr_v4 from frr { local 10.250.0.2; neighbor 10.250.0.1 as 65001; i
 protocol bgp frr_v6 from frr { local fd00:250::2; neighbor fd00:250::1 as 65001; ipv6 { import all; export none; }; }
 `;
 
-describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS), concurrency: 1 }, () => {
+for (const target of FRR_MATRIX) describe(`metalfleet agent with host ${target.label} and BIRD`, { skip: dataplaneSkip(TOOLS, target), concurrency: 1 }, () => {
   let lab: Lab;
+  let cp: ControlPlane;
   let h: Harness;
-  let server: ServerType;
-  let url: string;
-  let agentProcess: ChildProcess | undefined;
-  let agentOutput = '';
+  let agent: AgentProcess | undefined;
+  let install: FrrInstall;
   let frr: FrrInstance;
   let bird: BirdInstance;
-  let stateDir: string;
   let t: Awaited<ReturnType<typeof seedApiTenant>>;
   const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
     h.call(method, `/v1/tenants/${t.slug}/${path}`, { token: t.tenantAdmin, body, headers });
 
   before(async () => {
-    assertDataplane(TOOLS);
+    install = assertDataplane(TOOLS, target);
     lab = new Lab();
-    stateDir = mkdtempSync(join(tmpdir(), 'mf-agent-state-'));
     // The control plane, on loopback, with a 1 s poll interval.
-    h = await startHarness();
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const app = createApp({ db: h.database.db, secretKey: h.secretKey, auth: h.auth, publicUrl: url, pollIntervalSeconds: 1, log: () => {} });
-    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
+    cp = await startControlPlane();
+    h = cp.h;
 
     // Intent: a host FRR cluster with one IPv4 and one IPv6 peer, BFD, and a dual-stack pool.
     t = await seedApiTenant(h, 'e2e');
@@ -62,7 +53,7 @@ describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS)
       ['pools', { name: 'web', cidrs: ['10.250.100.0/24', 'fd00:250:100::/64'] }],
       ['peers', { name: 'bird-v4', myASN: 65001, peerASN: 65002, peerAddress: '10.250.0.2', routerID: '10.250.0.1', bfdProfile: 'fast' }],
       ['peers', { name: 'bird-v6', myASN: 65001, peerASN: 65002, peerAddress: 'fd00:250::2', routerID: '10.250.0.1', bfdProfile: 'fast' }],
-      ['advertisements', { name: 'announce', type: 'bgp' }],
+      ['bgp-advertisements', { name: 'announce' }],
     ];
     for (const [path, body] of writes) {
       const res = await api('POST', path, body);
@@ -72,33 +63,22 @@ describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS)
     // The data plane: FRR (empty config) and BIRD, each in its own namespace.
     const { frrNs, peerNs, peerIf } = await lab.twoHosts();
     bird = await lab.startBird(peerNs, 'bird', BIRD(peerIf));
-    frr = await lab.startFrr(frrNs, 'frr', { config: 'hostname host\n' });
+    frr = await lab.startFrr(frrNs, 'frr', { frr: install, config: 'hostname host\n' });
   });
 
   after(async () => {
-    if (agentProcess && agentProcess.exitCode === null) {
-      agentProcess.kill('SIGTERM');
-      await new Promise((r) => agentProcess!.once('exit', r));
-    }
-    server?.close();
-    await h?.close();
+    await agent?.stop();
+    await cp?.close();
     await lab?.teardown();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   const status = async () => (await api('GET', 'clusters/host/status')).body;
 
   test('enroll, apply, sessions Established, and the status API shows them with prefixes', async () => {
     const minted = await api('POST', 'clusters/host/enrollment-tokens', { ttl: '10m' });
-    const tokenFile = join(stateDir, 'token');
-    writeFileSync(tokenFile, minted.body.token, { mode: 0o600 });
-    agentProcess = spawn(process.execPath, [BIN, 'agent', '--url', url, '--mode', 'frr', '--token-file', tokenFile, '--state-dir', join(stateDir, 'agent'),
-      '--node-name', 'host-1', '--frr-conf', join(frr.dir, 'frr.conf'), '--vty-socket', frr.dir, '--frr-confdir', frr.dir, '--frr-rundir', frr.dir,
-      '--listen', '127.0.0.1:0', '--backoff-max', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    agentProcess.stdout!.on('data', (d) => { agentOutput += d; });
-    agentProcess.stderr!.on('data', (d) => { agentOutput += d; });
-
-    await waitFor(async () => (await status()).syncState === 'in-sync', 30_000, 'the cluster to be in sync').catch((err) => { throw new Error(`${err.message}\n${agentOutput}`); });
+    agent = spawnAgent(cp, minted.body.token, ['--mode', 'frr', '--node-name', 'host-1', '--frr-conf', join(frr.dir, 'frr.conf'),
+      '--vtysh', install.vtysh, '--frr-reload', install.reload, '--vty-socket', frr.dir, '--frr-confdir', frr.dir, '--frr-rundir', frr.dir]);
+    await waitFor(async () => (await status()).syncState === 'in-sync', 30_000, 'the cluster to be in sync').catch((err) => { throw new Error(`${err.message}\n${agent!.output()}`); });
     await frr.waitEstablished(['10.250.0.2', 'fd00:250::2']);
     await waitFor(async () => {
       const sessions = (await api('GET', 'clusters/host/sessions')).body.items as Array<{ peer: string; bgpState: string; prefixesSent: number; bfdState: string }>;
@@ -106,11 +86,11 @@ describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS)
     }, 20_000, 'the sessions in the status API').catch(async (err) => { throw new Error(`${err.message}: ${(await api('GET', 'clusters/host/sessions')).text}`); });
     await waitFor(async () => (await bird.routesFrom('frr_v4')).includes('10.250.100.0/24') && (await bird.routesFrom('frr_v6')).includes('fd00:250:100::/64'), 10_000, 'BIRD to receive the pool');
 
-    const keyFile = join(stateDir, 'agent', 'agent-key.jwk');
+    const keyFile = join(cp.stateDir, 'agent', 'agent-key.jwk');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the private key is private');
-    assert.equal((await status()).capabilities.frrVersion, '8.4.4', 'the agent reports the FRR version it found');
-    const listen = /serving \/healthz and \/metrics","listen":"([^"]+)"/.exec(agentOutput)?.[1];
-    assert.ok(listen, agentOutput);
+    assert.equal((await status()).capabilities.frrVersion, install.version, 'the agent reports the FRR version it found');
+    const listen = /serving \/healthz and \/metrics","listen":"([^"]+)"/.exec(agent!.output())?.[1];
+    assert.ok(listen, agent!.output());
     assert.equal((await fetch(`http://${listen}/healthz`)).status, 200);
     const metrics = await (await fetch(`http://${listen}/metrics`)).text();
     assert.match(metrics, /metalfleet_agent_applies_total 1/);
@@ -144,7 +124,7 @@ describe('metalfleet agent with host FRR and BIRD', { skip: dataplaneSkip(TOOLS)
     assert.match(running, /network 10\.250\.101\.0\/24/);
     await frr.waitEstablished(['10.250.0.2', 'fd00:250::2'], 5_000);
     assert.ok((await bird.routesFrom('frr_v4')).includes('10.250.101.0/24'), 'BIRD still has the prefixes');
-    assert.equal(readFileSync(join(frr.dir, 'frr.conf'), 'utf8'), readFileSync(join(stateDir, 'agent', 'last-known-good.frr.conf'), 'utf8'));
+    assert.equal(readFileSync(join(frr.dir, 'frr.conf'), 'utf8'), readFileSync(join(cp.stateDir, 'agent', 'last-known-good.frr.conf'), 'utf8'));
 
     // Fixing the intent clears it.
     assert.equal((await api('DELETE', 'peers/oops')).status, 204);

@@ -22,6 +22,17 @@ test('a peer that went down: Idle, BFD down, the reset reason, no uptime', () =>
   assert.deepEqual([s!.bgpState, s!.bfdState, s!.uptimeSeconds, s!.lastResetReason, s!.prefixesReceived], ['Idle', 'down', null, 'BFD down received', 0]);
 });
 
+test('a reset reason only with the reset it belongs to', () => {
+  // Against GoBGP the session came up at the first try (connectionsDropped 0), yet FRR says
+  // "Waiting for peer OPEN" about it: no reset, so no reason.
+  const fresh = sessionsFromFrr('h', sample('gobgp-show_bgp_neighbors.json'));
+  assert.deepEqual(fresh.map((s) => [s.peer, s.bgpState, s.lastResetReason]), [['10.250.0.2', 'Established', null], ['fd00:250::2', 'Established', null]]);
+  // Against BIRD each session was reset once (BFD, a NOTIFICATION) and came back: the reasons of those resets.
+  const reset = sessionsFromFrr('h', sample('bird-show_bgp_neighbors.json'));
+  assert.deepEqual(reset.map((s) => [s.peer, s.bgpState, s.lastResetReason]),
+    [['10.250.0.2', 'Established', 'BFD down received'], ['fd00:250::2', 'Established', 'BGP Notification received']]);
+});
+
 test('`vrf all` output is keyed by VRF', () => {
   const neighbors = sample('gobgp-show_bgp_neighbors.json');
   const sessions = sessionsFromFrr('h', { default: { vrfId: 0, vrfName: 'default', ...neighbors }, red: { vrfId: 5, vrfName: 'red', ...neighbors } });

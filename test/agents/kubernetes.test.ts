@@ -18,7 +18,16 @@ function config(revision: number, body: Parameters<typeof intentFor>[1]) {
   return { revision, backend: result.backend, content: result.content, sha256: result.sha256 };
 }
 
-const full = { ...SCENARIOS['frr-k8s-supplement']!, communities: [{ name: 'no-adv', value: '65535:65282' }] };
+// Every kind the frr-k8s mode renders: a password Secret, a BFD profile, a Community and, for 127/8
+// peering, the FRRConfiguration carrying allow-reserved-ranges.
+const localPeering = SCENARIOS['local-peering-frr-9.1']!;
+const full = {
+  ...localPeering,
+  peers: [...localPeering.peers!, { name: 'tor-a', myASN: 65001, peerASN: 65002, peerAddress: '10.250.0.2', holdTime: 90,
+    password: 'pw-123', nodeSelectors: [{ matchLabels: { 'metalfleet.dev/rack': 'r1' } }], bfdProfile: 'fast' }],
+  bfdProfiles: [{ name: 'fast', receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 }],
+  communities: [{ name: 'no-adv', value: '65535:65282' }],
+};
 
 describe('server-side apply', () => {
   test('every object applied with apply-patch, fieldManager metalfleet-agent, in dependency order; stale managed objects pruned, others untouched', async () => {

@@ -31,7 +31,7 @@ test('the scripted agent enrolls, polls 200 then 304, reports two sessions; the 
     await call('POST', '/v1/tenants/acme/clusters', { name: 'edge-1', backend: 'frr' });
     await call('POST', '/v1/tenants/acme/pools', { name: 'web', cidrs: ['203.0.113.0/26'] });
     await call('POST', '/v1/tenants/acme/peers', { name: 'tor-a', myASN: 64512, peerASN: 64600, peerAddress: '192.0.2.1' });
-    await call('POST', '/v1/tenants/acme/advertisements', { name: 'web-out', type: 'bgp' });
+    await call('POST', '/v1/tenants/acme/bgp-advertisements', { name: 'web-out' });
     const { token } = await call('POST', '/v1/tenants/acme/clusters/edge-1/enrollment-tokens', {});
 
     const output = await new Promise<{ code: number | null; out: string }>((resolve) => {

@@ -8,6 +8,7 @@ import { AgentClient, ControlPlaneError, generateAgentKey, publicPart } from '..
 import { resultRows } from '../../db/client.ts';
 import { newEnrollmentToken } from '../../api/routes/cluster-ops.ts';
 import { PUBLIC_URL, seedApiTenant, startHarness, type Harness } from '../helpers/api.ts';
+import { BACKENDS } from '../../render/policy.ts';
 
 let h: Harness;
 let t: Awaited<ReturnType<typeof seedApiTenant>>;
@@ -41,7 +42,7 @@ describe('write-time rendering', () => {
     }
     assert.equal((await post('clusters', { name: 'elsewhere', backend: 'frr', labels: { fan: 'no' } })).status, 201);
     assert.equal((await post('peers', { name: 'fan-tor', myASN: 64512, peerASN: 64513, peerAddress: '10.0.0.1', clusterSelector: { matchLabels: { fan: 'yes' } } })).status, 201);
-    assert.equal((await post('advertisements', { name: 'fan-adv', type: 'bgp', clusterSelector: { matchLabels: { fan: 'yes' } } })).status, 201);
+    assert.equal((await post('bgp-advertisements', { name: 'fan-adv', clusterSelector: { matchLabels: { fan: 'yes' } } })).status, 201);
     const before = Object.fromEntries(await Promise.all(['fan-native', 'fan-k8s', 'fan-host', 'elsewhere'].map(async (c) => [c, (await revisionsOf(c)).length])));
 
     const created = await post('pools', { name: 'fan-pool', cidrs: [pool4()], clusterSelector: { matchLabels: { fan: 'yes' } } });
@@ -81,7 +82,7 @@ describe('write-time rendering', () => {
     const res = await h.call('PUT', url('policy'), { token: t.admin, body: { allowedASNs: [{ from: 64512, to: 65534 }], allowedPeerCIDRs: ['10.0.0.0/8'], allowedBackends: ['frr', 'metallb-frr-k8s'] } });
     assert.equal(res.status, 422);
     assert.deepEqual(res.body.clusters.map((c: { cluster: string }) => c.cluster), ['fan-native']);
-    assert.equal((await get('policy')).body.allowedBackends.length, 4, 'the policy was not stored');
+    assert.equal((await get('policy')).body.allowedBackends.length, BACKENDS.length, 'the policy was not stored');
   });
 
   test('revisions: config redacts passwords, diffs are unified, rollback makes a new revision and is audited', async () => {
@@ -189,6 +190,12 @@ describe('agent assertions', () => {
     ['HS256 keyed with the public key', async () => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(JSON.stringify(publicPart(agent.identity!.privateJwk))))],
     ['iss of an unknown agent', async () => sign(agent.identity!.privateJwk as never, claims({ iss: crypto.randomUUID() }))],
+    // Five minutes long, but dated in the future: it would be good for a month otherwise.
+    ['iat 30 days ahead, exp = iat + 300', async () => {
+      const iat = Math.floor(Date.now() / 1000) + 30 * 86_400;
+      return sign(agent.identity!.privateJwk as never, claims({ iat, exp: iat + 300 }));
+    }],
+    ['iat a minute ahead (beyond the skew)', async () => sign(agent.identity!.privateJwk as never, claims({ iat: Math.floor(Date.now() / 1000) + 60, exp: Math.floor(Date.now() / 1000) + 200 }))],
   ];
   for (const [name, make] of refusals) {
     test(`${name} → 401`, async () => {
@@ -197,6 +204,21 @@ describe('agent assertions', () => {
       assert.equal(res.headers.get('content-type'), 'application/problem+json');
     });
   }
+
+  test('an assertion replayed after its exp is refused, though it was accepted (and cached) before', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign(agent.identity!.privateJwk as never, claims({ iat: now - 60, exp: now - 30 + 2 }));
+    // Valid for two seconds more, with the 30 s skew: accepted, then cached until its exp.
+    assert.equal((await poll(token)).status, 200);
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal((await poll(token)).status, 401);
+  });
+
+  test('an assertion within the clock skew either side is accepted', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal((await poll(await sign(agent.identity!.privateJwk as never, claims({ iat: now + 20, exp: now + 300 })))).status, 200, 'iat slightly ahead');
+    assert.equal((await poll(await sign(agent.identity!.privateJwk as never, claims({ iat: now - 280, exp: now - 10 })))).status, 200, 'exp slightly past');
+  });
 
   test('a revoked agent is refused at once, even with an assertion that verified before', async () => {
     const victim = await enrolledAgent('enroll');
@@ -267,6 +289,33 @@ describe('polling and status', () => {
     assert.ok(next.status === 200 && next.config.revision === first.config.revision + 1 && next.config.content.includes('10.0.0.77'));
   });
 
+  test('the database lost between reading a new revision and its content: the ETag held still answers 304 while it is away', async () => {
+    const agent = await enrolledAgent('poller');
+    const first = await agent.fetchConfig();
+    assert.equal(first.status, 200);
+    assert.equal((await post('peers', { name: 'lost-tor', myASN: 64512, peerASN: 64513, peerAddress: '10.0.0.78', clusterSelector: { matchLabels: { poll: 'yes' } } })).status, 201);
+    for (let i = 0; i < 50 && h.caches.desired.get(agent.identity!.clusterId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    // The driver loses the server as the revision's content is read, and after that for every query.
+    const lost = Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+    let down = false;
+    const push = h.queries.push;
+    h.queries.push = (...qs: string[]) => {
+      if (down || qs.some((q) => /^select .* from "config_revisions" where/.test(q))) { down = true; throw lost; }
+      return push.apply(h.queries, qs);
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const during: unknown = await agent.fetchConfig(first.etag).catch((err: unknown) => err);
+        assert.ok(down, 'the content read was reached');
+        assert.deepEqual(during, { status: 304, etag: first.etag, pollIntervalSeconds: 30 }, `poll ${i}: the agent keeps what it holds`);
+      }
+    } finally {
+      h.queries.push = push;
+    }
+    const next = await agent.fetchConfig(first.etag);
+    assert.ok(next.status === 200 && next.config.content.includes('10.0.0.78'), 'the database back: the new revision');
+  });
+
   test('without an index (as on Workers) a 304 costs exactly one indexed read', async () => {
     const { createApp } = await import('../../api/app.ts');
     const { inProcessFetch } = await import('../helpers/api.ts');
@@ -333,19 +382,24 @@ describe('polling and status', () => {
   test('a capability change re-renders the cluster; one its config cannot follow keeps it and says why', async () => {
     await h.call('PUT', url('policy'), { token: t.admin, body: { allowedASNs: [{ from: 64512, to: 65534 }], allowedPeerCIDRs: ['10.0.0.0/8', 'fd00::/8'], allowLocalPeering: true } });
     assert.equal((await post('clusters', { name: 'local', backend: 'frr', labels: { local: 'yes' } })).status, 201);
-    const agent = await enrolledAgent('local', { frrVersion: '9.1.0' });
+    const agent = await enrolledAgent('local', { frrVersion: '9.1.0', nodeAddresses: ['10.0.0.7'] });
     const localPeer = await post('peers', { name: 'node-bird', myASN: 64512, peerASN: 64600, peerAddress: '127.0.0.2', ebgpMultiHop: true, localPeering: true, clusterSelector: { matchLabels: { local: 'yes' } } });
     assert.equal(localPeer.status, 201, localPeer.text);
     const first = await agent.fetchConfig();
     assert.ok(first.status === 200 && first.config.content.startsWith('allow-reserved-ranges\n'));
+    assert.match(first.config.content, /^ {2}set ip next-hop 10\.0\.0\.7$/m, 'the next hop is the node address its agent reports');
 
-    await agent.reportStatus({ appliedRevision: first.config.revision, capabilities: { frrVersion: '8.4.4' }, sessions: [] });
+    await agent.reportStatus({ appliedRevision: first.config.revision, capabilities: { frrVersion: '8.4.4', nodeAddresses: ['10.0.0.7'] }, sessions: [] });
     const status = await get('clusters/local/status');
     assert.equal(status.body.renderProblems[0].code, 'local-peering-needs-frr-9');
     assert.equal(status.body.desiredRevision, first.config.revision, 'the config stays');
     assert.equal((await agent.fetchConfig(first.etag)).status, 304);
 
-    await agent.reportStatus({ appliedRevision: first.config.revision, capabilities: { frrVersion: '10.0.1' }, sessions: [] });
+    await agent.reportStatus({ appliedRevision: first.config.revision, capabilities: { frrVersion: '10.0.1', nodeAddresses: ['10.0.0.7'] }, sessions: [] });
     assert.equal((await get('clusters/local/status')).body.renderProblems, null);
+
+    // A node address is needed too: without one the config stays and the status says why.
+    await agent.reportStatus({ appliedRevision: first.config.revision, capabilities: { frrVersion: '10.0.1' }, sessions: [] });
+    assert.deepEqual((await get('clusters/local/status')).body.renderProblems.map((p: { code: string }) => p.code), ['node-address-unknown']);
   });
 });

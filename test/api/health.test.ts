@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { createApp } from '../../api/app.ts';
 import { generateSecretKeyText, importSecretKey } from '../../db/secrets.ts';
 import type { Db } from '../../db/client.ts';
-import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey } from '../../api/auth.ts';
+import { generateSigningKeyJwk, importSigningKey } from '../../api/auth.ts';
 
 const secretKey = await importSecretKey(generateSecretKeyText());
-const auth = { signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE };
+const auth = { signingKey: await importSigningKey(await generateSigningKeyJwk()) };
 const quiet = () => {};
 
 test('/readyz answers 503 problem+json when the database fails, without leaking the error', async () => {

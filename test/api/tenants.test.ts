@@ -57,7 +57,7 @@ describe('policy', () => {
     await h.call('POST', '/v1/tenants', { token: admin, body: { slug: 'pol', name: 'Pol' } });
     const initial = await h.call('GET', '/v1/tenants/pol/policy', { token: admin });
     assert.deepEqual(initial.body.allowedASNs, []);
-    assert.deepEqual(initial.body.allowedBackends, ['metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr']);
+    assert.deepEqual(initial.body.allowedBackends, ['metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr', 'bird', 'gobgp']);
     const bad = await h.call('PUT', '/v1/tenants/pol/policy', { token: admin, body: { allowedASNs: [{ from: 65000, to: 64000 }], allowedPeerCIDRs: ['10.0.0.1/8'], extra: 1 } });
     assert.equal(bad.status, 422);
     assert.ok(bad.body.errors.length >= 2, JSON.stringify(bad.body.errors));

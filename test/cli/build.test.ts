@@ -13,8 +13,12 @@ const metafile = join(root, 'dist', `test-${process.pid}.meta.json`);
 
 before(() => {
   // package.json's build script, written elsewhere: one build command for the image, the README and this test.
-  const build = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
-  assert.match(build, /--outfile=dist\/metalfleet\.mjs/);
+  // The script builds the CLI bundle, then the agent's own (`&& npm run build:agent`): this test
+  // checks the first; test/agents/bundle.test.ts the second.
+  const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
+  const build = script.split(' && ')[0]!;
+  assert.match(build, /^esbuild cli\/entry\.ts .*--outfile=dist\/metalfleet\.mjs/);
+  assert.match(script, / && npm run --silent build:agent$/, 'npm run build also builds the agent bundle');
   execSync(`${build.replace('--outfile=dist/metalfleet.mjs', `--outfile=${out}`)} --metafile=${metafile}`, {
     cwd: root, env: { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}` },
   });
@@ -23,7 +27,7 @@ after(() => { rmSync(out, { force: true }); rmSync(metafile, { force: true }); }
 
 test('the bundle builds, and runs without a TypeScript loader', () => {
   const help = execFileSync(process.execPath, [out, '--help'], { encoding: 'utf8' });
-  assert.match(help, /commands:[\s\S]*serve[\s\S]*agent/);
+  assert.match(help, /commands:[\s\S]*serve[\s\S]*agent/i);
   const keys = execFileSync(process.execPath, [out, 'keys', 'generate'], { encoding: 'utf8' });
   assert.match(keys, /^METALFLEET_SECRET_KEY=/m);
 });

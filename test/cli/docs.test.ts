@@ -4,14 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer } from '../helpers/process.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) || process.env.METALFLEET_REQUIRE_BROWSER === '1' ? false : `needs ${CHROMIUM} (apt-get install chromium)`;
+import { browserSkip as skip, CHROMIUM, CHROMIUM_FLAGS } from '../helpers/browser.ts';
 
 test('Swagger UI at /docs shows every operation, with nothing fetched from the internet', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'metalfleet-docs-'));
@@ -21,8 +19,7 @@ test('Swagger UI at /docs shows every operation, with nothing fetched from the i
     const operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     assert.ok(operations.length > 50, `${operations.length} operations`);
     // The flags keep Chromium from reaching out on its own (this machine has no internet).
-    const { stdout: dom } = await promisify(execFile)(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'chromium')}`,
+    const { stdout: dom } = await promisify(execFile)(CHROMIUM, ['--headless', ...CHROMIUM_FLAGS, `--user-data-dir=${join(dir, 'chromium')}`,
       '--virtual-time-budget=20000', '--dump-dom', `${server.url}/docs`], { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
     const shown = [...dom.matchAll(/<div class="opblock opblock-(\w+)[^"]*"[^>]*>[\s\S]*?data-path="([^"]+)"/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]!}`).sort();
     assert.deepEqual(shown, operations);

@@ -56,15 +56,40 @@ test('/metrics: requests by route and status, renders, the fleet per tenant, the
 
 test('maintenance runs and what they deleted are counted', async () => {
   const { ApiMetrics } = await import('../../cli/metrics.ts');
-  const metrics = new ApiMetrics(async () => [{ tenant: 't1', clusters: { 'in-sync': 2, pending: 0, failed: 1, stale: 0, 'never-seen': 0 }, sessions: { Established: 5, Active: 1 } }]);
-  metrics.maintenance({ tenants: 3, revisionsDeleted: 7, tokensDeleted: 2 });
-  metrics.maintenance({ tenants: 3, revisionsDeleted: 1, tokensDeleted: 0 });
+  const metrics = new ApiMetrics(async () => [{ tenant: 't1', clusters: { 'in-sync': 2, pending: 0, failed: 1, stale: 0, 'never-seen': 0 }, sessions: { Established: 5, Active: 1 },
+    pausedRollouts: [{ number: 2, reason: 'wave canary failed its gates' }] }]);
+  const drifted = { tenantId: 't', cluster: 'c', kind: 'drift' as const, desiredRevision: 3, desiredSha256: 'a', expectedSha256: 'b', repairedRevision: 4 };
+  metrics.maintenance({ tenants: 3, revisionsDeleted: 7, tokensDeleted: 2, consoleSessionsDeleted: 0, withdrawalsFinished: 1, verified: 10, drift: [drifted] });
+  metrics.maintenance({ tenants: 3, revisionsDeleted: 1, tokensDeleted: 0, consoleSessionsDeleted: 0, withdrawalsFinished: 0, verified: 5, drift: [] });
   metrics.maintenance(new Error('database unavailable'));
   const text = await metrics.scrape();
   assert.equal(sample(text, 'metalfleet_maintenance_runs_total{outcome="ok"}'), 2);
   assert.equal(sample(text, 'metalfleet_maintenance_runs_total{outcome="failed"}'), 1);
   assert.equal(sample(text, 'metalfleet_maintenance_deleted_total{what="revisions"}'), 8);
   assert.equal(sample(text, 'metalfleet_maintenance_deleted_total{what="enrollment_tokens"}'), 2);
+  assert.equal(sample(text, 'metalfleet_maintenance_deleted_total{what="withdrawn_clusters"}'), 1);
+  assert.equal(sample(text, 'metalfleet_verify_checked_total'), 15);
+  assert.equal(sample(text, 'metalfleet_verify_drift_total{kind="drift"}'), 1);
   assert.equal(sample(text, 'metalfleet_clusters{tenant="t1",sync_state="failed"}'), 1);
+  assert.equal(sample(text, 'metalfleet_database_up'), 1);
   assert.equal(sample(text, 'metalfleet_bgp_sessions{tenant="t1",state="Active"}'), 1);
+  assert.equal(sample(text, 'metalfleet_rollouts_paused{tenant="t1"}'), 1);
+});
+
+test('a fleet read that fails or hangs: the rest is served, metalfleet_database_up 0, no stale fleet gauges', async () => {
+  const { ApiMetrics } = await import('../../cli/metrics.ts');
+  let fleet: () => Promise<never> = async () => { throw new Error('connect ECONNREFUSED'); };
+  let healthy = true;
+  const metrics = new ApiMetrics(() => (healthy
+    ? Promise.resolve([{ tenant: 't1', clusters: { 'in-sync': 2, pending: 0, failed: 0, stale: 0, 'never-seen': 0 }, sessions: {}, pausedRollouts: [] }])
+    : fleet()));
+  metrics.appHooks.request!({ method: 'GET', route: '/v1/agent/config', status: 304, seconds: 0.001 });
+  assert.equal(sample(await metrics.scrape(), 'metalfleet_clusters{tenant="t1",sync_state="in-sync"}'), 2);
+  healthy = false;
+  const refused = await metrics.scrape();
+  assert.equal(sample(refused, 'metalfleet_database_up'), 0);
+  assert.equal(sample(refused, 'metalfleet_clusters{tenant="t1",sync_state="in-sync"}'), undefined, 'the last read is not served as current');
+  assert.equal(sample(refused, 'metalfleet_http_requests_total{method="GET",route="/v1/agent/config",status="304"}'), 1);
+  fleet = () => new Promise<never>(() => {}); // a database that never answers
+  assert.equal(sample(await metrics.scrape(), 'metalfleet_database_up'), 0);
 });

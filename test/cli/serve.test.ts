@@ -1,7 +1,7 @@
 // `metalfleet serve` and `metalfleet migrate` as a user runs them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, onRealPostgres } from '../helpers/db.ts';
@@ -43,24 +43,32 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
       assert.equal((await fetch(`${server.url}/docs/assets/swagger-ui-dist/..%2Fpackage.json`)).status, 404);
       assert.equal((await fetch(`${server.url}/docs/assets/swagger-ui-dist/index.html`)).status, 404, 'only the two files /docs uses');
 
-      // The bootstrap token is printed once and works; the CLI mints more with the same key.
+      // The bootstrap token is printed once and works; more are issued through the API.
       const printed = /bootstrap platform-admin token[^\n]*\n(\S+)/.exec(server.output())?.[1];
       assert.ok(printed, server.output());
       assert.equal(readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), printed);
-      const tenants = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${printed}` } });
-      assert.equal(tenants.status, 200);
-      // Minted from another shell, where PORT differs: the token still verifies.
-      const minted = await runMetalfleet(['token', 'create', '--role', 'tenant-viewer', '--tenant', 'acme', '--ttl', '5m'], { ...env, PORT: '9999' });
-      assert.equal(minted.code, 0, minted.stderr);
-      const asViewer = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
+      const bearer = { authorization: `Bearer ${printed}`, 'content-type': 'application/json' };
+      assert.equal((await fetch(`${server.url}/v1/tenants`, { headers: bearer })).status, 200);
+      assert.equal((await fetch(`${server.url}/v1/tenants`, { method: 'POST', headers: bearer, body: JSON.stringify({ slug: 'acme', name: 'ACME' }) })).status, 201);
+      const issued = await fetch(`${server.url}/v1/tokens`, { method: 'POST', headers: bearer, body: JSON.stringify({ name: 'viewer', role: 'tenant-viewer', tenant: 'acme', ttl: '5m' }) });
+      assert.equal(issued.status, 201);
+      const asViewer = await fetch(`${server.url}/v1/tenants`, { headers: { authorization: `Bearer ${((await issued.json()) as { token: string }).token}` } });
       assert.equal(asViewer.status, 200);
-      assert.deepEqual(((await asViewer.json()) as { items: unknown[] }).items, []);
+      assert.deepEqual(((await asViewer.json()) as { items: Array<{ slug: string }> }).items.map((t) => t.slug), ['acme']);
+      // The embedded database is the server's while it runs: the CLI does not open it behind its back.
+      const busy = await runMetalfleet(['token', 'create', '--role', 'platform-admin'], env);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, /in use by process \d+/);
       const refused = await runMetalfleet(['token', 'create', '--role', 'tenant-admin'], env);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /needs --tenant/);
     } finally {
       assert.equal(await server.stop(), 0);
     }
+    // Stopped: the CLI issues a token into the embedded database (the bootstrap way to regain access).
+    const offline = await runMetalfleet(['token', 'create', '--role', 'tenant-admin', '--tenant', 'acme', '--ttl', '1h'], env);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stdout, /^mft_[0-9a-f]{32}_\S{43}$/m);
     const keyFile = join(dataDir, 'secret.key');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the generated secret key is private');
     const key = readFileSync(keyFile, 'utf8');
@@ -72,6 +80,16 @@ test('serve on a fresh data dir: embedded database migrated, health and readines
       assert.doesNotMatch(again.output(), /bootstrap platform-admin token/);
     } finally {
       assert.equal(await again.stop(), 0);
+    }
+    // A bootstrap token that does not work with this database (another database, revoked, expired) is issued anew.
+    writeFileSync(join(dataDir, 'admin.token'), `mft_${'0'.repeat(32)}_${'A'.repeat(43)}\n`);
+    const reissued = await startServer(env);
+    try {
+      const fresh = /bootstrap platform-admin token[^\n]*\n(\S+)/.exec(reissued.output())?.[1];
+      assert.ok(fresh, reissued.output());
+      assert.equal((await fetch(`${reissued.url}/v1/tenants`, { headers: { authorization: `Bearer ${fresh}` } })).status, 200);
+    } finally {
+      assert.equal(await reissued.stop(), 0);
     }
     assert.equal(readFileSync(keyFile, 'utf8'), key, 'the key is kept across restarts');
   } finally {
@@ -108,11 +126,24 @@ test('serve refuses a database whose migrations are behind; migrate brings it up
     const again = await runMetalfleet(['migrate'], env);
     assert.match(again.stdout, /is up to date/);
 
-    const server = await startServer(env);
+    // A server on a shared database never issues (or prints) a token; it says how to make the first.
+    const dataDir = mkdtempSync(join(tmpdir(), 'mf-shared-'));
+    const server = await startServer({ ...env, METALFLEET_DATA_DIR: dataDir });
     try {
       assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      assert.match(server.output(), /no platform-admin token yet: `metalfleet token create --role platform-admin/);
+      assert.doesNotMatch(server.output(), /mft_/);
+      assert.ok(!existsSync(join(dataDir, 'admin.token')));
     } finally {
       assert.equal(await server.stop(), 0);
+    }
+    assert.equal((await runMetalfleet(['token', 'create', '--role', 'platform-admin'], env)).code, 0);
+    const second = await startServer({ ...env, METALFLEET_DATA_DIR: dataDir });
+    try {
+      assert.doesNotMatch(second.output(), /no platform-admin token yet|mft_/);
+    } finally {
+      assert.equal(await second.stop(), 0);
+      rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {
     await scratch.drop();
@@ -133,8 +164,8 @@ test('serve with DATABASE_URL but no secret or signing key refuses to start and 
 test('an unknown command prints usage and exits 2', async () => {
   const result = await runMetalfleet(['frobnicate'], {});
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /unknown command "frobnicate"/);
-  assert.match(result.stderr, /usage: metalfleet/);
+  assert.match(result.stderr, /unknown command 'frobnicate'/);
+  assert.match(result.stderr, /metalfleet --help: usage/);
 });
 
 test('serve refuses a bad METALFLEET_POLL_INTERVAL, METALFLEET_REVISIONS_KEPT or METALFLEET_METRICS_LISTEN before it touches anything', async () => {

@@ -23,7 +23,7 @@ after(() => database.close());
 async function addPool(tenantId: string, cidrs: string[]): Promise<void> {
   await withTenant(database.db, tenantId, async (tx) => {
     const [pool] = await tx.insert(s.pools).values({ tenantId, name: `p-${crypto.randomUUID().slice(0, 8)}` }).returning({ id: s.pools.id });
-    for (const cidr of cidrs) await tx.insert(s.poolCidrs).values({ tenantId, poolId: pool!.id, cidr });
+    for (const cidr of cidrs) await tx.insert(s.poolCidrs).values({ tenantId, poolId: pool!.id, cidr, entry: cidr });
   });
 }
 
@@ -84,7 +84,7 @@ describe('pool CIDR exclusion', () => {
           if (++arrived === cidrs.length) release();
           await barrier;
         }
-        await tx.insert(s.poolCidrs).values({ tenantId, poolId: pool!.id, cidr });
+        await tx.insert(s.poolCidrs).values({ tenantId, poolId: pool!.id, cidr, entry: cidr });
       });
     });
     const results = await Promise.allSettled(attempts);

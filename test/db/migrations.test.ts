@@ -37,6 +37,21 @@ test('two databases on one server migrate, even at the same time', { skip: needs
   }
 });
 
+test('several migrate runs on one database at once: one applies, the others wait and find nothing to do', { skip: needsServer }, async () => {
+  const scratch = await createScratchDatabase('mf_race');
+  const databases = Array.from({ length: 4 }, () => openPostgres(scratch.url, { max: 2 }));
+  try {
+    const outcomes = await Promise.allSettled(databases.map((d) => migrate(d)));
+    assert.deepEqual(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok'), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual((await migrationStatus(databases[0]!)).pending, []);
+    const applied = resultRows<{ n: string }>(await databases[0]!.db.execute(sql`select count(*) as n from drizzle.__drizzle_migrations`));
+    assert.equal(Number(applied[0]!.n), (await migrationStatus(databases[0]!)).known, 'each migration recorded once');
+  } finally {
+    for (const d of databases) await d.close();
+    await scratch.drop();
+  }
+});
+
 test('the scope roles cannot log in, are not superusers and cannot bypass RLS', async () => {
   const database = await openTestDatabase();
   try {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { resultRows } from '../../db/client.ts';
-import { generateSecretKeyText, importSecretKey, openSecret, sealSecret, SecretKeyError } from '../../db/secrets.ts';
+import { envelopeKeyId, generateSecretKeyText, importSecretKey, importSecretKeys, openSecret, sealSecret, SecretKeyError } from '../../db/secrets.ts';
 import { withPlatform, withTenant } from '../../db/tenant.ts';
 import * as s from '../../db/schema.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -41,7 +41,22 @@ describe('peer password storage', () => {
     const wrong = await importSecretKey(generateSecretKeyText());
     const sealed = await sealSecret(right, 'hunter2', 'tenant-1');
     await assert.rejects(openSecret(wrong, sealed, 'tenant-1'),
-      (err) => err instanceof SecretKeyError && /sealed with key [0-9a-f]{8}.*wrong secret key/.test(err.message));
+      (err) => err instanceof SecretKeyError && err.failure === 'unknown-key' && err.keyId === sealed.split('.')[1]
+        && /sealed with key [0-9a-f]{8}, which is neither METALFLEET_SECRET_KEY nor in METALFLEET_SECRET_KEY_PREVIOUS/.test(err.message));
+  });
+
+  test('previous keys open what they sealed and never seal; the current key seals', async () => {
+    const oldText = generateSecretKeyText();
+    const old = await importSecretKey(oldText);
+    const sealedByOld = await sealSecret(old, 'hunter2', 'tenant-1');
+    const ring = await importSecretKeys(generateSecretKeyText(), oldText);
+    assert.equal(await openSecret(ring, sealedByOld, 'tenant-1'), 'hunter2');
+    const sealedByRing = await sealSecret(ring, 'hunter2', 'tenant-1');
+    assert.equal(envelopeKeyId(sealedByRing), ring.id);
+    assert.notEqual(ring.id, old.id);
+    await assert.rejects(openSecret(old, sealedByRing, 'tenant-1'), SecretKeyError);
+    // The previous key still binds the owner: it opens nothing moved to another row.
+    await assert.rejects(openSecret(ring, sealedByOld, 'tenant-2'), (err) => err instanceof SecretKeyError && err.failure === 'unreadable');
   });
 
   test("a ciphertext moved to another owner's row does not decrypt", async () => {

@@ -1,6 +1,8 @@
 // The API in-process on a fresh test database, with a token minter and a small request helper.
 import { createApp } from '../../api/app.ts';
-import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken, type AuthConfig, type Principal } from '../../api/auth.ts';
+import { generateSigningKeyJwk, importSigningKey, type AuthConfig, type Role } from '../../api/auth.ts';
+import { issueToken } from '../../api/routes/tokens.ts';
+import { withPlatform } from '../../db/tenant.ts';
 import { generateSecretKeyText, importSecretKey, type SecretKey } from '../../db/secrets.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 import { AgentClient } from '../../agents/client.ts';
@@ -18,10 +20,13 @@ export interface Harness {
   caches: PollCaches;
   /** An agent client talking to this app in-process. */
   agentClient(): AgentClient;
-  token(principal: Principal, ttlSeconds?: number): Promise<string>;
+  /** An API token, issued straight into the database (`tenant`: a slug that exists). */
+  token(principal: TestPrincipal, ttlSeconds?: number): Promise<string>;
   call(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse>;
   close(): Promise<void>;
 }
+
+export interface TestPrincipal { sub: string; role: Role; tenant?: string }
 
 export interface ApiResponse {
   status: number;
@@ -44,7 +49,7 @@ export function inProcessFetch(app: { request: (path: string, init?: RequestInit
 export async function startHarness(opts: { database?: TestDatabase } = {}): Promise<Harness> {
   const queries: string[] = [];
   const database = opts.database ?? await openTestDatabase({ onQuery: (q) => queries.push(q) });
-  const auth: AuthConfig = { signingKey: await importSigningKey(await generateSigningKeyJwk()), issuer: 'http://metalfleet.test', audience: API_AUDIENCE };
+  const auth: AuthConfig = { signingKey: await importSigningKey(await generateSigningKeyJwk()) };
   const secretKey = await importSecretKey(generateSecretKeyText());
   const metrics = new Map<string, number>();
   const caches = notifiedPollCaches();
@@ -56,7 +61,10 @@ export async function startHarness(opts: { database?: TestDatabase } = {}): Prom
   return {
     app, database, auth, secretKey, metrics, queries,
     agentClient: () => new AgentClient({ baseUrl: PUBLIC_URL, fetch: inProcessFetch(app) }),
-    token: (principal, ttl = 3600) => mintToken(auth, principal, ttl),
+    token: async (principal, ttl = 3600) => (await withPlatform(database.db, (tx) => issueToken(tx, {
+      ...(principal.tenant !== undefined ? { tenantSlug: principal.tenant } : {}), name: principal.sub, role: principal.role, ttlSeconds: ttl,
+      createdBy: 'test', now: new Date(),
+    }))).token,
     async call(method, path, { token, body, headers, raw } = {}) {
       const res = await app.request(path, {
         method,
@@ -85,7 +93,8 @@ export async function seedApiTenant(h: Harness, slug: string) {
   const admin = await h.token({ sub: 'test-platform', role: 'platform-admin' });
   const created = await h.call('POST', '/v1/tenants', { token: admin, body: { slug, name: slug.toUpperCase() } });
   if (created.status !== 201) throw new Error(`tenant: ${created.text}`);
-  const octet = 100 + (slug.length * 7 + slug.charCodeAt(0)) % 100;
+  // Each slug its own /16 (a hash of every character; distinct for the slugs the tests use).
+  const octet = 100 + [...slug].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 9973, 7) % 100;
   for (const cidr of [`198.${octet}.0.0/16`, `2001:db8:${octet.toString(16)}::/48`]) {
     const g = await h.call('POST', `/v1/tenants/${slug}/grants`, { token: admin, body: { cidr } });
     if (g.status !== 201) throw new Error(`grant: ${g.text}`);

@@ -10,7 +10,8 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 const RESOURCES: Record<string, Array<{ name: string; kind: string; namespaced: boolean }>> = {
   v1: [{ name: 'secrets', kind: 'Secret', namespaced: true }, { name: 'configmaps', kind: 'ConfigMap', namespaced: true }, { name: 'nodes', kind: 'Node', namespaced: false }],
   'metallb.io/v1beta1': ['IPAddressPool', 'BGPAdvertisement', 'L2Advertisement', 'BFDProfile', 'Community', 'ConfigurationState']
-    .map((kind) => ({ name: `${kind.toLowerCase()}${kind.endsWith('y') ? '' : 's'}`.replace(/communitys$/, 'communities'), kind, namespaced: true })),
+    // Plurals as the CRDs declare them (communities), which is what RBAC rules name.
+    .map((kind) => ({ name: `${kind.toLowerCase().replace(/y$/, 'ie')}s`, kind, namespaced: true })),
   'metallb.io/v1beta2': [{ name: 'bgppeers', kind: 'BGPPeer', namespaced: true }],
   'frrk8s.metallb.io/v1beta1': [{ name: 'frrconfigurations', kind: 'FRRConfiguration', namespaced: true }, { name: 'bgpsessionstates', kind: 'BGPSessionState', namespaced: true }],
 };

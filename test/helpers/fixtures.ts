@@ -31,7 +31,7 @@ export const insertRow: Record<(typeof s.TENANT_OWNED_TABLES)[number], (tx: Tx, 
   tenant_policies: (tx, tenantId) => tx.insert(s.tenantPolicies).values({ tenantId, policy: { ...defaultPolicy() } }),
   clusters: (tx, tenantId, _r, n) => tx.insert(s.clusters).values({ tenantId, name: `c-${n}-${suffix()}`, backend: 'frr' }),
   pools: (tx, tenantId, _r, n) => tx.insert(s.pools).values({ tenantId, name: `p-${n}-${suffix()}` }),
-  pool_cidrs: (tx, tenantId, r, n) => tx.insert(s.poolCidrs).values({ tenantId, poolId: r.poolId, cidr: `10.${r.octet}.${n}.0/24` }),
+  pool_cidrs: (tx, tenantId, r, n) => tx.insert(s.poolCidrs).values({ tenantId, poolId: r.poolId, cidr: `10.${r.octet}.${n}.0/24`, entry: `10.${r.octet}.${n}.0/24` }),
   bfd_profiles: (tx, tenantId, _r, n) => tx.insert(s.bfdProfiles).values({ tenantId, name: `b-${n}-${suffix()}`, receiveInterval: 300 }),
   peers: (tx, tenantId, r, n) => tx.insert(s.peers).values({
     tenantId, name: `peer-${n}-${suffix()}`, myASN: 64512, peerASN: 64500, peerAddress: `10.${r.octet}.250.${n + 1}`,
@@ -53,8 +53,25 @@ export const insertRow: Record<(typeof s.TENANT_OWNED_TABLES)[number], (tx: Tx, 
   session_states: (tx, tenantId, r, n) => tx.insert(s.sessionStates).values({
     tenantId, clusterId: r.clusterId, node: `node-${n}`, peer: '10.0.0.1', bgpState: 'Established',
   }),
+  address_holds: (tx, tenantId, r, n) => tx.insert(s.addressHolds).values({
+    tenantId, clusterId: r.clusterId, cidr: `10.${r.octet}.${200 + n}.0/24`, lastRevision: 1, tenantSlug: 'seed', clusterName: 'seed',
+  }),
+  api_tokens: (tx, tenantId, _r, n) => tx.insert(s.apiTokens).values({
+    tenantId, name: `token-${n}`, role: 'tenant-viewer', tokenSha256: randomHex(32), createdBy: 'test', expiresAt: new Date(Date.now() + 3600_000),
+  }),
   audit_events: (tx, tenantId) => tx.insert(s.auditEvents).values({ tenantId, actor: 'test', action: 'create', resource: 'pool' }),
+  rollout_policies: (tx, tenantId) => tx.insert(s.rolloutPolicies).values({ tenantId, policy: { waves: [{ name: 'all', bakeSeconds: 0, timeoutSeconds: 60 }], onNewChange: 'queue' } }),
+  rollouts: (tx, tenantId, _r, n) => insertSeedRollout(tx, tenantId, 100 + n),
+  rollout_clusters: async (tx, tenantId, r, n) => {
+    const rolloutId = await insertSeedRollout(tx, tenantId, 200 + n);
+    return tx.insert(s.rolloutClusters).values({ rolloutId, tenantId, clusterId: r.clusterId, wave: 0, toRevision: 1 });
+  },
 };
+
+async function insertSeedRollout(tx: Tx, tenantId: string, number: number): Promise<string> {
+  const [row] = await tx.insert(s.rollouts).values({ tenantId, number, state: 'completed', cause: 'test', createdBy: 'test', waves: [] }).returning({ id: s.rollouts.id });
+  return row!.id;
+}
 
 function defaultPolicy() {
   return {

@@ -8,15 +8,17 @@ export const BIN = fileURLToPath(new URL('../../bin/metalfleet.js', import.meta.
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
 /** Runs `metalfleet ...args` to completion. */
-export function runMetalfleet(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunResult> {
+export function runMetalfleet(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, stdin?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout!.on('data', (d) => { stdout += d; });
+    child.stderr!.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`metalfleet ${args.join(' ')} timed out\n${stdout}\n${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    // 'close', not 'exit': the process may exit before its output was all read.
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
 
@@ -28,7 +30,10 @@ export interface RunningServer {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `metalfleet serve` on a free port and waits until it says where it listens. */
+/**
+ * Starts `metalfleet serve` on a free port and waits until it says where it listens and that its
+ * poll caches are warm (agent requests get 503 warming-up before that).
+ */
 export function startServer(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve'], {
@@ -37,13 +42,19 @@ export function startServer(env: Record<string, string | undefined>, timeoutMs =
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start:\n${output}`)); }, timeoutMs);
+    let warmTimer: ReturnType<typeof setTimeout> | undefined;
+    const started = (url: string) => {
+      clearTimeout(timer);
+      clearTimeout(warmTimer);
+      resolve({ url, child, output: () => output, stop: async () => { child.kill('SIGTERM'); return exited; } });
+    };
     const onData = (d: Buffer) => {
       output += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, child, output: () => output, stop: async () => { child.kill('SIGTERM'); return exited; } });
-      }
+      const m = /listening on (https?:\/\/[^\s]+)/.exec(output);
+      if (!m) return;
+      if (/poll caches warmed|warming the poll caches failed/.test(output)) started(m[1]!);
+      // A log level above info does not say: give it a moment.
+      else warmTimer ??= setTimeout(() => started(m[1]!), 3_000);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

@@ -1,10 +1,11 @@
 // Data plane: a host frr.conf rendered by metalfleet, for one IPv4 and one IPv6 peer, runs in a
 // real FRR in one network namespace; BIRD 2 (with BFD), then GoBGP, runs in another. Both
-// sessions must reach Established and the peer must receive exactly the pool prefixes.
+// sessions must reach Established and the peer must receive exactly the pool prefixes. On every
+// FRR of the matrix (Debian's 8.4, FRR 10 from .ci/build-frr10).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderCluster } from '../../render/index.ts';
-import { assertDataplane, dataplaneSkip, Lab, waitFor } from '../helpers/lab.ts';
+import { assertDataplane, dataplaneSkip, FRR_MATRIX, Lab, waitFor } from '../helpers/lab.ts';
 import { intentFor } from './scenarios.ts';
 
 const POOLS = [{ name: 'web', cidrs: ['10.250.100.0/24', 'fd00:250:100::/64'] }];
@@ -68,17 +69,17 @@ const GOBGP_CONF = `
       afi-safi-name = "ipv6-unicast"
 `;
 
-describe('rendered frr.conf against real BGP speakers', { concurrency: 1 }, () => {
+for (const target of FRR_MATRIX) describe(`rendered frr.conf against real BGP speakers on ${target.label}`, { concurrency: 1 }, () => {
   const labs: Lab[] = [];
   after(async () => { for (const lab of labs) await lab.teardown(); });
 
-  test('FRR and BIRD 2: both sessions Established with BFD up, the pool prefixes received', { skip: dataplaneSkip(['frr', 'vtysh', 'bird', 'birdc']) }, async () => {
-    assertDataplane(['frr', 'vtysh', 'bird', 'birdc']);
+  test('FRR and BIRD 2: both sessions Established with BFD up, the pool prefixes received', { skip: dataplaneSkip(['frr', 'vtysh', 'bird', 'birdc'], target) }, async () => {
+    const install = assertDataplane(['frr', 'vtysh', 'bird', 'birdc'], target);
     const lab = new Lab();
     labs.push(lab);
     const { frrNs, peerNs, peerIf } = await lab.twoHosts();
     const bird = await lab.startBird(peerNs, 'bird', BIRD_CONF(peerIf));
-    const frr = await lab.startFrr(frrNs, 'frr', { config: renderHostConfig(true) });
+    const frr = await lab.startFrr(frrNs, 'frr', { frr: install, config: renderHostConfig(true) });
 
     await frr.waitEstablished(['10.250.0.2', 'fd00:250::2']);
     await waitFor(async () => (await frr.show<Array<{ status: string }>>('show bfd peers json')).filter((p) => p.status === 'up').length === 2,
@@ -94,13 +95,13 @@ describe('rendered frr.conf against real BGP speakers', { concurrency: 1 }, () =
     assert.match(detail, /BGP\.community:.*\(65001,100\)/);
   });
 
-  test('FRR and GoBGP: both sessions Established, the pool prefixes received', { skip: dataplaneSkip(['frr', 'vtysh', 'gobgpd', 'gobgp']) }, async () => {
-    assertDataplane(['frr', 'vtysh', 'gobgpd', 'gobgp']);
+  test('FRR and GoBGP: both sessions Established, the pool prefixes received', { skip: dataplaneSkip(['frr', 'vtysh', 'gobgpd', 'gobgp'], target) }, async () => {
+    const install = assertDataplane(['frr', 'vtysh', 'gobgpd', 'gobgp'], target);
     const lab = new Lab();
     labs.push(lab);
     const { frrNs, peerNs } = await lab.twoHosts();
     const gobgp = await lab.startGobgp(peerNs, 'gobgp', GOBGP_CONF);
-    const frr = await lab.startFrr(frrNs, 'frr', { config: renderHostConfig(false), daemons: ['zebra', 'bgpd'] });
+    const frr = await lab.startFrr(frrNs, 'frr', { frr: install, config: renderHostConfig(false), daemons: ['zebra', 'bgpd'] });
 
     await frr.waitEstablished(['10.250.0.2', 'fd00:250::2']);
     await waitFor(async () => (await gobgp.prefixes('ipv4')).includes('10.250.100.0/24')

@@ -15,6 +15,15 @@ test('CIDRs must name a network; host bits are refused with the network to use',
   for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/-1', '::/129']) assert.throws(() => parseCidr(bad), bad);
 });
 
+test('IPv4-mapped IPv6 (::ffff:a.b.c.d) is refused in every spelling: Go reads it as IPv4, PostgreSQL as IPv6', () => {
+  for (const bad of ['::ffff:198.51.100.5', '::ffff:c633:6405', '0:0:0:0:0:ffff:c633:6405', '::FFFF:c633:6405']) {
+    assert.throws(() => parseIp(bad), /IPv4-mapped/, bad);
+  }
+  for (const bad of ['::ffff:198.51.100.0/120', '::ffff:c633:6400/120', '::ffff:0:0/96']) assert.throws(() => parseCidr(bad), /IPv4-mapped/, bad);
+  assert.equal(parseIp('::fffe:c633:6405').family, 6, 'a neighbour of the mapped range is plain IPv6');
+  assert.equal(parseCidr('::/0').text, '::/0', 'a CIDR that merely contains the mapped range stays valid (policies use ::/0)');
+});
+
 test('communities: 16-bit standard parts, 32-bit large parts, canonical decimal', () => {
   assert.deepEqual(parseCommunity('64500:100'), { kind: 'standard', text: '64500:100' });
   assert.deepEqual(parseCommunity('large:4294967295:0:1'), { kind: 'large', text: 'large:4294967295:0:1', frrText: '4294967295:0:1' });

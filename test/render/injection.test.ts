@@ -1,6 +1,7 @@
 // Injection: any string in any free-text field is either refused by validation, or the rendered
 // config keeps exactly its expected shape: the same lines, the same neighbors, no control
-// characters. (MetalLB v0.16.1 renders these fields with text/template and no escaping; a
+// characters; in bird.conf and gobgpd.toml a `"`, `;`, `}` or `]` cannot end a string, a
+// statement or a block early. (MetalLB v0.16.1 renders these fields with text/template and no escaping; a
 // newline in a password was observed to add a rogue neighbor through frr-reload.py.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { intentFor } from './scenarios.ts';
 const PAYLOADS = [
   '\n  neighbor 203.0.113.66 remote-as 666', '\nrouter bgp 666', '\r\nline vty', '\n!', '\u2028neighbor x',
   '\u0085x', ' x', '\tx', '\0', 'x\n', '#x', '"', "'", '\\n', '---\nkind: Secret', ': x', '{a: b}',
+  '";}', '"; }\nprotocol bgp evil {', '\\"', '\\', '"]\n[[neighbors]]', '};', '" # ', ']', '\\u0022',
 ];
 
 /** Arbitrary strings, strings that carry a classic injection payload, and plausible values. */
@@ -26,13 +28,19 @@ const hostile = fc.oneof(
 
 type Mutator = (s: string) => Parameters<typeof intentFor>[1] & { clusterName?: string };
 
+/** Fields a host daemon other than FRR refuses whatever the value (VRFs, unnumbered, BFD on GoBGP). */
+const REFUSED_BY_DAEMON: Record<'bird' | 'gobgp', string[]> = { bird: ['vrf', 'interface'], gobgp: ['vrf', 'interface', 'BFD profile name'] };
+
 const pool = { name: 'web', cidrs: ['10.250.100.0/24'] };
 const peer = { name: 'tor', myASN: 65001, peerASN: 65002, peerAddress: '10.250.0.2' };
 const adv = { name: 'announce', type: 'bgp' as const };
 const base = { pools: [pool], peers: [peer], advertisements: [adv] };
 
-/** Each free-text field, with the neighbor FRR should name if the value is accepted. */
-const FIELDS: Record<string, { mutate: Mutator; target: (s: string) => string }> = {
+/**
+ * Each free-text field, with the neighbor FRR should name if the value is accepted. k8sOnly: the
+ * field is refused on host FRR by design (no Kubernetes there), so only the objects are checked.
+ */
+const FIELDS: Record<string, { mutate: Mutator; target: (s: string) => string; k8sOnly?: boolean }> = {
   'cluster name (hostname)': { mutate: (s) => ({ ...base, clusterName: s }), target: () => '10.250.0.2' },
   password: { mutate: (s) => ({ ...base, peers: [{ ...peer, password: s }] }), target: () => '10.250.0.2' },
   vrf: { mutate: (s) => ({ ...base, peers: [{ ...peer, vrf: s }] }), target: () => '10.250.0.2' },
@@ -52,6 +60,25 @@ const FIELDS: Record<string, { mutate: Mutator; target: (s: string) => string }>
   },
   'peer name': { mutate: (s) => ({ ...base, peers: [{ ...peer, name: s }], advertisements: [{ ...adv, peers: [s] }] }), target: () => '10.250.0.2' },
   'pool name': { mutate: (s) => ({ ...base, pools: [{ ...pool, name: s }], advertisements: [{ ...adv, ipAddressPools: [s] }] }), target: () => '10.250.0.2' },
+  'pool address range': { mutate: (s) => ({ ...base, pools: [{ name: 'web', cidrs: [`${s}-10.250.100.255`] }] }), target: () => '10.250.0.2' },
+  'pool label key': {
+    mutate: (s) => ({ ...base, pools: [{ ...pool, labels: { [s]: 'x' } }], advertisements: [{ ...adv, ipAddressPoolSelectors: [{ matchLabels: { [s]: 'x' } }] }] }),
+    target: () => '10.250.0.2',
+  },
+  'pool label value': {
+    mutate: (s) => ({ ...base, pools: [{ ...pool, labels: { tier: s } }], advertisements: [{ ...adv, ipAddressPoolSelectors: [{ matchLabels: { tier: s } }] }] }),
+    target: () => '10.250.0.2',
+  },
+  'selector expression value': {
+    mutate: (s) => ({ ...base, peers: [{ ...peer, nodeSelectors: [{ matchExpressions: [{ key: 'rack', operator: 'In' as const, values: [s] }] }] }] }),
+    target: () => '10.250.0.2',
+  },
+  'allocation namespace': { mutate: (s) => ({ ...base, pools: [{ ...pool, serviceAllocation: { namespaces: [s] } }] }), target: () => '10.250.0.2' },
+  'password secret name': { mutate: (s) => ({ ...base, peers: [{ ...peer, passwordSecret: s }] }), target: () => '10.250.0.2', k8sOnly: true },
+  'service selector value': {
+    mutate: (s) => ({ ...base, advertisements: [{ ...adv, serviceSelectors: [{ matchLabels: { app: s } }] }] }), target: () => '10.250.0.2', k8sOnly: true,
+  },
+  'L2 interface': { mutate: (s) => ({ ...base, advertisements: [{ name: 'arp', type: 'l2' as const, interfaces: [s] }] }), target: () => '10.250.0.2', k8sOnly: true },
 };
 
 function intent(backend: Backend, mutate: Mutator, s: string): ClusterIntentInput {
@@ -63,13 +90,42 @@ function intent(backend: Backend, mutate: Mutator, s: string): ClusterIntentInpu
 
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029]/;
 
+/**
+ * bird.conf: strings close on their line and hold no `"`, braces balance, every statement ends with
+ * `;`, `{` or `}`, and there is exactly one BGP protocol, with the expected neighbor.
+ */
+function assertBirdShape(conf: string, target: string): void {
+  const bare = conf.replace(/"[^"\n]*"/g, '""');
+  assert.ok(!bare.replace(/""/g, '').includes('"'), 'an unterminated string');
+  let depth = 0;
+  for (const line of bare.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))) {
+    assert.match(line, /[;{}]$/, `a statement that does not end: ${line}`);
+    depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+    assert.ok(depth >= 0, 'a block closed early');
+  }
+  assert.equal(depth, 0, 'unbalanced blocks');
+  assert.equal((conf.match(/^protocol bgp /gm) ?? []).length, 1);
+  assert.deepEqual([...conf.matchAll(/^ {2}neighbor (\S+) port /gm)].map((m) => m[1]), [target]);
+}
+
+const TOML_STRING = '"(?:[^"\\\\]|\\\\.)*"';
+const TOML_LINE = new RegExp(`^(| *\\[\\[?[a-z.-]+\\]\\]?| *[a-z-]+ = (\\d+|true|${TOML_STRING}|\\[(${TOML_STRING}(, ${TOML_STRING})*)?\\])|# .*)$`);
+
+/** gobgpd.toml: every line is a table header, a key with a number, a boolean, a string or a list of strings, or a comment. */
+function assertTomlShape(conf: string, target: string): void {
+  for (const line of conf.split('\n')) assert.match(line, TOML_LINE);
+  for (const line of conf.split('\n').filter((l) => l.startsWith('# metalfleet-announce '))) assert.match(line, /^# metalfleet-announce [0-9a-f.:]+\/\d+$/);
+  assert.equal((conf.match(/^\[\[neighbors\]\]$/gm) ?? []).length, 1);
+  assert.deepEqual([...conf.matchAll(/^ {4}neighbor-address = "([^"]*)"$/gm)].map((m) => m[1]), [target]);
+}
+
 function neighborTargets(conf: string): Set<string> {
   return new Set([...conf.matchAll(/^\s+neighbor (\S+) /gm)].map((m) => m[1]!));
 }
 
 describe('a free-text field cannot inject configuration', () => {
-  for (const [field, { mutate, target }] of Object.entries(FIELDS)) {
-    test(`${field}: refused, or the frr.conf keeps its exact shape`, () => {
+  for (const [field, { mutate, target, k8sOnly }] of Object.entries(FIELDS)) {
+    if (!k8sOnly) test(`${field}: refused, or the frr.conf keeps its exact shape`, () => {
       let accepted = 0;
       fc.assert(fc.property(hostile, (s) => {
         const result = renderCluster(intent('frr', mutate, s));
@@ -102,6 +158,33 @@ describe('a free-text field cannot inject configuration', () => {
       }), { numRuns: 200 });
     });
   }
+
+  for (const backend of ['bird', 'gobgp'] as const) {
+    for (const [field, { mutate, target, k8sOnly }] of Object.entries(FIELDS)) {
+      if (k8sOnly) continue;
+      test(`${field}: refused, or the ${backend === 'bird' ? 'bird.conf' : 'gobgpd.toml'} keeps its exact shape`, () => {
+        let accepted = 0;
+        fc.assert(fc.property(hostile, (s) => {
+          const result = renderCluster(intent(backend, mutate, s));
+          if (!result.ok) return;
+          accepted++;
+          assert.ok(!result.content.split('\n').some((l) => CONTROL.test(l)), 'control character in output');
+          (backend === 'bird' ? assertBirdShape : assertTomlShape)(result.content, target(s));
+        }), { numRuns: 200 });
+        if (!REFUSED_BY_DAEMON[backend].includes(field)) assert.ok(accepted > 0, 'no generated value was accepted');
+      });
+    }
+  }
+
+  test('a password with ";}" or a backslash stays one BIRD string and one TOML string; a " is refused by BIRD', () => {
+    const render = (backend: Backend, password: string) => renderCluster(intentFor(backend, { ...base, peers: [{ ...peer, password }] }));
+    const bird = render('bird', 'a";}\\b');
+    assert.deepEqual(!bird.ok && bird.problems.map((p) => p.code), ['password-quote-unsupported-on-bird']);
+    const birdOk = render('bird', 'a;}{#\\b');
+    assert.ok(birdOk.ok && birdOk.content.includes('  password "a;}{#\\b";\n'));
+    const toml = render('gobgp', 'a";}\\b');
+    assert.ok(toml.ok && toml.content.includes('    auth-password = "a\\";}\\\\b"\n'));
+  });
 
   test('the observed attack: a password with a newline and a rogue neighbor is refused', () => {
     const result = renderCluster(intentFor('frr', { ...base, peers: [{ ...peer, password: 's3cret\n  neighbor 203.0.113.66 remote-as 666' }] }));

@@ -3,7 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderCluster } from '../../render/index.ts';
-import type { Backend } from '../../render/policy.ts';
+import { BACKENDS, type Backend } from '../../render/policy.ts';
+import { CAPABILITIES } from '../../render/capabilities.ts';
 import { intentFor } from './scenarios.ts';
 
 const pool = { name: 'web', cidrs: ['10.250.100.0/24'] };
@@ -19,7 +20,7 @@ function problems(body: Body, backend: Backend = 'metallb-frr-k8s') {
 }
 
 test('the base intent is valid on every backend', () => {
-  for (const backend of ['metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr'] as const) assert.deepEqual(problems(base, backend), [], backend);
+  for (const backend of BACKENDS) assert.deepEqual(problems(base, backend), [], backend);
 });
 
 const CASES: Array<[string, Body, string[], Backend?]> = [
@@ -38,8 +39,24 @@ const CASES: Array<[string, Body, string[], Backend?]> = [
   ['connect time 0', { ...base, peers: [{ ...peer, connectTime: 0 }] }, ['invalid-connect-time @ peers/tor/connectTime']],
   ['port 16385', { ...base, peers: [{ ...peer, peerPort: 16385 }] }, ['invalid-port @ peers/tor/peerPort']],
   ['ebgpMultiHop on iBGP', { ...base, peers: [{ ...peer, peerASN: 65001, ebgpMultiHop: true }] }, ['ebgp-multihop-on-ibgp @ peers/tor/ebgpMultiHop']],
-  ['localASN on iBGP', { ...base, peers: [{ ...peer, peerASN: 65001, localASN: 65100 }] }, ['local-asn-on-ibgp @ peers/tor/localASN']],
+  ['localASN on iBGP', { ...base, peers: [{ ...peer, peerASN: 65001, localASN: 65100 }] }, ['local-asn-on-ibgp @ peers/tor/localASN'],
+    'metallb-frr'],
+  ['localASN on frr-k8s', { ...base, peers: [{ ...peer, localASN: 65100 }] }, ['frr-k8s-local-asn-unsupported @ peers/tor/localASN']],
+  ['sourceAddress on frr-k8s', { ...base, peers: [{ ...peer, sourceAddress: '10.250.0.1' }] },
+    ['frr-k8s-source-address-unsupported @ peers/tor/sourceAddress']],
   ['IPv6 router ID', { ...base, peers: [{ ...peer, routerID: 'fd00::1' }] }, ['invalid-router-id @ peers/tor/routerID']],
+  ['keepalive only, above a third of the largest hold time', { ...base, peers: [{ ...peer, keepaliveTime: 21846 }] },
+    ['invalid-keepalive-time @ peers/tor/keepaliveTime']],
+  ['holdTime 0 on GoBGP', { ...base, peers: [{ ...peer, holdTime: 0 }] }, ['hold-time-zero-unsupported-on-gobgp @ peers/tor/holdTime'], 'gobgp'],
+  ['zero router ID', { ...base, peers: [{ ...peer, routerID: '0.0.0.0' }] }, ['invalid-router-id @ peers/tor/routerID']],
+  ['localASN equal to myASN', { ...base, peers: [{ ...peer, localASN: 65001 }] }, ['local-asn-conflict @ peers/tor/localASN'], 'metallb-frr'],
+  ['localASN equal to peerASN', { ...base, peers: [{ ...peer, localASN: 65002 }] }, ['local-asn-conflict @ peers/tor/localASN'], 'metallb-frr'],
+  ['IPv6 source for an IPv4 peer', { ...base, peers: [{ ...peer, sourceAddress: 'fd00:250::1' }] },
+    ['invalid-source-address @ peers/tor/sourceAddress'], 'metallb-frr'],
+  ['link-local peer on FRR', { ...base, peers: [{ ...peer, peerAddress: 'fe80::2' }], policy: { allowedPeerCIDRs: ['fe80::/10'] } },
+    ['link-local-peer-needs-interface @ peers/tor/peerAddress']],
+  ['unspecified source address', { ...base, peers: [{ ...peer, sourceAddress: '0.0.0.0' }] },
+    ['invalid-source-address @ peers/tor/sourceAddress'], 'metallb-frr'],
   ['zoned peer address', { ...base, peers: [{ ...peer, peerAddress: 'fe80::1%eth0' }] }, ['invalid-ip @ peers/tor/peerAddress']],
   ['multicast peer address', { ...base, peers: [{ ...peer, peerAddress: '224.0.0.5' }], policy: { allowedPeerCIDRs: ['0.0.0.0/0'] } },
     ['invalid-peer-address @ peers/tor/peerAddress']],
@@ -68,6 +85,40 @@ const CASES: Array<[string, Body, string[], Backend?]> = [
   ['peers sharing a node with different myASN in one VRF', { ...base, peers: [peer, { ...peer, name: 'tor2', peerAddress: '10.250.0.6', myASN: 65003 }] },
     ['my-asn-conflict @ peers/tor2/myASN']],
   ['the same neighbor twice', { ...base, peers: [peer, { ...peer, name: 'tor2' }] }, ['duplicate-peer @ peers/tor2']],
+  // MetalLB 0.16 parity: each class of the issue
+  ['router ID set on one peer, unset on another', { ...base, peers: [{ ...peer, routerID: '10.250.0.1' }, { ...peer, name: 'tor2', peerAddress: '10.250.0.6' }] },
+    ['router-id-conflict @ peers/tor2/routerID']],
+  ['a namespace twice', { ...base, pools: [{ ...pool, serviceAllocation: { namespaces: ['shop', 'shop'] } }] },
+    ['duplicate-entry @ pools/web/serviceAllocation/namespaces']],
+  ['a namespace selector twice', { ...base, pools: [{ ...pool, serviceAllocation: { namespaceSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] } }] },
+    ['duplicate-entry @ pools/web/serviceAllocation/namespaceSelectors/1']],
+  ['a value twice in an expression', { ...base, peers: [{ ...peer, nodeSelectors: [{ matchExpressions: [{ key: 'k', operator: 'In', values: ['a', 'a'] }] }] }] },
+    ['duplicate-entry @ peers/tor/nodeSelectors/0/matchExpressions/0/values']],
+  ['two node selectors alike', { ...base, advertisements: [{ ...adv, nodeSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] }] },
+    ['duplicate-entry @ advertisements/announce/nodeSelectors/1']],
+  ['two expressions that are the same set', {
+    ...base, advertisements: [{ ...adv, nodeSelectors: [{ matchExpressions: [
+      { key: 'h', operator: 'In', values: ['a', 'b'] }, { key: 'h', operator: 'In', values: ['b', 'a'] }] }] }],
+  }, ['duplicate-entry @ advertisements/announce/nodeSelectors/0/matchExpressions/1']],
+  ['localPref set on one advertisement, unset on another, no peers', { pools: [pool], advertisements: [{ ...adv, localPref: 100 }, { name: 'other', type: 'bgp' }] },
+    ['local-pref-conflict @ advertisements/other/localPref']],
+  ['a namespace that cannot exist', { ...base, pools: [{ ...pool, serviceAllocation: { namespaces: ['../../etc'] } }] },
+    ['invalid-namespace @ pools/web/serviceAllocation/namespaces/0']],
+  ['priority beyond int32', { ...base, pools: [{ ...pool, serviceAllocation: { priority: 9007199254740991 } }] },
+    ['invalid-priority @ pools/web/serviceAllocation/priority']],
+  ['localPref beyond int32', { ...base, advertisements: [{ ...adv, localPref: 2147483648 }] }, ['invalid-local-pref @ advertisements/announce/localPref']],
+  ['a range overlapping a CIDR of another pool', { ...base, pools: [pool, { name: 'web2', cidrs: ['10.250.100.200-10.250.101.5'] }] },
+    ['pool-overlap @ pools/web2/cidrs/0']],
+  ['a reversed range', { ...base, pools: [{ name: 'web', cidrs: ['10.250.100.9-10.250.100.1'] }] }, ['invalid-cidr @ pools/web/cidrs/0']],
+  ['password and passwordSecret', { ...base, peers: [{ ...peer, password: 'x', passwordSecret: 'tor-md5' }] }, ['password-exclusive @ peers/tor/passwordSecret']],
+  ['passwordSecret on host FRR', { ...base, peers: [{ ...peer, passwordSecret: 'tor-md5' }] }, ['password-secret-unsupported-on-frr @ peers/tor/passwordSecret'], 'frr'],
+  ['serviceSelectors with aggregation', { ...base, advertisements: [{ ...adv, aggregationLength: 24, serviceSelectors: [{ matchLabels: { a: 'b' } }] }] },
+    ['service-selectors-aggregation @ advertisements/announce/aggregationLength']],
+  ['a large alias on native, even unused', { ...base, communities: [{ name: 'big', value: 'large:1:2:3' }] },
+    ['native-large-community-unsupported @ communities/big'], 'metallb-native'],
+  ['a BGP and an L2 advertisement with one name are fine; two BGP ones are not', {
+    ...base, advertisements: [adv, { name: 'announce', type: 'l2' }, { name: 'announce', type: 'bgp', localPref: 0 }],
+  }, ['duplicate-name @ advertisements/announce']],
   // Tenant policy
   ['peer ASN outside the allowed ranges', { ...base, peers: [{ ...peer, peerASN: 174 }] }, ['asn-not-allowed @ peers/tor/peerASN']],
   ['peer address outside the allowed CIDRs', { ...base, peers: [{ ...peer, peerAddress: '192.0.2.1' }] }, ['peer-address-not-allowed @ peers/tor/peerAddress']],
@@ -79,8 +130,37 @@ const CASES: Array<[string, Body, string[], Backend?]> = [
   ['local peering without the policy', { ...base, peers: [{ ...peer, peerAddress: '127.0.0.1' }] }, ['local-peering-not-allowed @ peers/tor/peerAddress']],
   // Local peering on FRR
   ['::1 on FRR', { ...base, policy: { allowLocalPeering: true }, peers: [{ ...peer, peerAddress: '::1' }] }, ['local-peering-ipv6-loopback @ peers/tor/peerAddress'], 'frr'],
-  ['127/8 with an unknown FRR version', { ...base, policy: { allowLocalPeering: true }, capabilities: {}, peers: [{ ...peer, peerAddress: '127.0.0.1' }] },
-    ['frr-version-unknown @ peers/tor/peerAddress'], 'frr'],
+  ['127/8 with an unknown FRR version', { ...base, policy: { allowLocalPeering: true }, capabilities: { nodeAddresses: ['10.250.0.1'] },
+    peers: [{ ...peer, peerAddress: '127.0.0.1' }] }, ['frr-version-unknown @ peers/tor/peerAddress'], 'frr'],
+  ['127/8 on host FRR without a node address', { ...base, policy: { allowLocalPeering: true }, capabilities: { frrVersion: '10.3' },
+    peers: [{ ...peer, peerAddress: '127.0.0.1' }] }, ['node-address-unknown @ peers/tor/peerAddress'], 'frr'],
+  ['127/8 dual-stack on host FRR with an IPv4 node address only', { ...base, policy: { allowLocalPeering: true },
+    capabilities: { frrVersion: '10.3', nodeAddresses: ['10.250.0.1', '127.0.0.1', '::1', 'fe80::1', 'junk'] },
+    peers: [{ ...peer, peerAddress: '127.0.0.1', dualStackAddressFamily: true }] }, ['node-address-unknown @ peers/tor/peerAddress'], 'frr'],
+  // BIRD and GoBGP
+  ['a link-local peer on BIRD', { ...base, policy: { allowedPeerCIDRs: ['fe80::/10'] }, peers: [{ ...peer, peerAddress: 'fe80::2' }] },
+    ['link-local-peer-unsupported-on-bird @ peers/tor/peerAddress'], 'bird'],
+  ['a link-local peer on GoBGP', { ...base, policy: { allowedPeerCIDRs: ['fe80::/10'] }, peers: [{ ...peer, peerAddress: 'fe80::2' }] },
+    ['link-local-peer-unsupported-on-gobgp @ peers/tor/peerAddress'], 'gobgp'],
+  ['a node address as local peer on BIRD is plain peering', { ...base, policy: { allowLocalPeering: true },
+    peers: [{ ...peer, peerAddress: '10.250.0.1', localPeering: true }] }, [], 'bird'],
+  ['::1 on BIRD', { ...base, policy: { allowLocalPeering: true }, peers: [{ ...peer, peerAddress: '::1' }] },
+    ['loopback-peering-unsupported-on-bird @ peers/tor/peerAddress'], 'bird'],
+  ['no router ID on GoBGP: no peer sets one, no IPv4 node address', { ...base, capabilities: { nodeAddresses: ['fd00:250::1'] } },
+    ['router-id-unknown @ peers/tor/routerID'], 'gobgp'],
+  ['no router ID on BIRD: the agent reported only addresses that are no node\'s (0.0.0.0, multicast, broadcast)',
+    { ...base, capabilities: { nodeAddresses: ['0.0.0.0', '224.0.0.1', '255.255.255.255', '::', 'ff02::1'] } },
+    ['router-id-unknown @ peers/tor/routerID'], 'bird'],
+  ['a peer\'s router ID is enough on BIRD', { ...base, capabilities: {}, peers: [{ ...peer, routerID: '10.250.0.1' }] }, [], 'bird'],
+  ['BIRD 1.6', { ...base, capabilities: { birdVersion: '1.6.8', nodeAddresses: ['10.250.0.1'] } },
+    ['bird-version-unsupported @ cluster/capabilities/birdVersion'], 'bird'],
+  ['BFD intervals on BIRD of unknown version', { ...base, capabilities: { nodeAddresses: ['10.250.0.1'] },
+    peers: [{ ...peer, bfdProfile: 'fast' }], bfdProfiles: [{ name: 'fast', detectMultiplier: 5 }] },
+  ['bird-version-unknown @ peers/tor/bfdProfile'], 'bird'],
+  ['BFD with the defaults on BIRD of unknown version', { ...base, capabilities: { nodeAddresses: ['10.250.0.1'] },
+    peers: [{ ...peer, bfdProfile: 'plain' }], bfdProfiles: [{ name: 'plain' }] }, [], 'bird'],
+  ['a BFD profile with echo mode no BIRD peer uses', { ...base, bfdProfiles: [{ name: 'echo', echoMode: true }] }, [], 'bird'],
+  ['GoBGP 3.0', { ...base, capabilities: { gobgpVersion: '3.0.0', nodeAddresses: ['10.250.0.1'] } }, [], 'gobgp'],
 ];
 
 describe('each rule, alone', () => {
@@ -105,7 +185,8 @@ describe('local peering versions', () => {
 });
 
 test('every problem has a code, a path, a message and a remedy', () => {
-  for (const [, body, , backend] of CASES) {
+  for (const [, body, expected, backend] of CASES) {
+    if (expected.length === 0) continue;
     const r = renderCluster(intentFor(backend ?? 'metallb-frr-k8s', body));
     assert.ok(!r.ok);
     for (const p of r.problems) {
@@ -136,11 +217,59 @@ test('peers on disjoint nodes may differ in router ID and ASN (nodes known)', ()
   assert.deepEqual(problems(body, 'metallb-frr').map((p) => p.split(' @ ')[0]), ['router-id-conflict', 'my-asn-conflict', 'duplicate-peer']);
 });
 
+test('peers sharing a node: one problem of each kind per peer, never one per pair', () => {
+  // 60 peers, each with its own router ID and ASN on one address: 1,770 conflicting pairs.
+  const many = Array.from({ length: 60 }, (_, i) => ({ ...peer, name: `tor-${i}`, myASN: 65100 + i, routerID: `10.250.1.${i + 1}` }));
+  const found = problems({ ...base, peers: many }, 'metallb-frr');
+  for (const code of ['router-id-conflict', 'my-asn-conflict', 'duplicate-peer']) {
+    const ofCode = found.filter((p) => p.startsWith(`${code} @`));
+    assert.equal(ofCode.length, 59, `${code}: one per peer after the first`);
+    assert.equal(new Set(ofCode).size, 59, `${code}: each on its own peer`);
+  }
+});
+
+test('localPref: MetalLB exemptions (aggregation, disjoint peers, disjoint nodes, service selectors)', () => {
+  const pools = [pool];
+  const peers = [peer, { ...peer, name: 'tor2', peerAddress: '10.250.0.6' }];
+  const lp = (a: object, b: object, extra: Partial<Body> = {}) => problems({ pools, peers, advertisements: [{ ...adv, localPref: 100, ...a }, { name: 'b', type: 'bgp', localPref: 200, ...b }], ...extra });
+  assert.deepEqual(lp({ aggregationLength: 24 }, {}), []);
+  assert.deepEqual(lp({ peers: ['tor'] }, { peers: ['tor2'] }), []);
+  assert.deepEqual(lp({ serviceSelectors: [{ matchLabels: { a: 'b' } }] }, {}), []);
+  const nodes = [{ name: 'n1', labels: { rack: 'r1' } }, { name: 'n2', labels: { rack: 'r2' } }];
+  const intent = intentFor('metallb-frr-k8s', { pools, peers, advertisements: [
+    { ...adv, localPref: 100, nodeSelectors: [{ matchLabels: { rack: 'r1' } }] }, { name: 'b', type: 'bgp', localPref: 200, nodeSelectors: [{ matchLabels: { rack: 'r2' } }] }] });
+  intent.cluster.capabilities = { ...intent.cluster.capabilities, nodes };
+  assert.ok(renderCluster(intent).ok);
+});
+
+test('a cluster gets only the community aliases its advertisements use; policy aliases resolve to values', async () => {
+  const { clusterIntent } = await import('../../render/select.ts');
+  const { DEFAULT_POLICY } = await import('../../render/policy.ts');
+  const objects = {
+    policy: { ...DEFAULT_POLICY, allowedCommunities: ['no-export'] },
+    pools: [{ ...pool, autoAssign: true, avoidBuggyIPs: false }], peers: [], bfdProfiles: [],
+    communities: [{ name: 'no-export', value: '65535:65281' }, { name: 'big', value: 'large:1:2:3' }],
+    advertisements: [{ ...adv, ipAddressPools: [], peers: [], communities: ['65535:65281'], nodeSelectors: [], interfaces: [] }],
+  };
+  const intent = clusterIntent(objects, { name: 'c', backend: 'metallb-native', namespace: 'metallb-system', labels: {}, capabilities: {} });
+  assert.deepEqual(intent.communities, []);
+  assert.deepEqual(intent.policy.allowedCommunities, ['65535:65281']);
+});
+
 test('every problem code the validator can emit is documented in docs/problem-codes.md', async () => {
-  const { readFileSync } = await import('node:fs');
-  const source = readFileSync(new URL('../../render/validate.ts', import.meta.url), 'utf8');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../render/', import.meta.url);
+  const source = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
   const doc = readFileSync(new URL('../../docs/problem-codes.md', import.meta.url), 'utf8');
-  const codes = new Set([...source.matchAll(/(?:out\.add|refuse)\('([a-z0-9-]+)'/g)].map((m) => m[1]!));
+  // Codes passed to a collector or reported by the importer, and the refusals of the capability table.
+  const codes = new Set([
+    ...[...source.matchAll(/(?:out\.add|refuse|problem)\('([a-z0-9-]+)'/g)].map((m) => m[1]!),
+    ...[...source.matchAll(/: '([a-z0-9-]+-(?:unsupported|unsupported-on-frr))'/g)].map((m) => m[1]!),
+    ...Object.values(CAPABILITIES).flatMap((c) => [...Object.values(c.refuses),
+      ...Object.values(c.daemon?.since ?? {}).map((g) => g.code),
+      ...(c.daemon ? [`${c.daemon.name.toLowerCase()}-version-unsupported`] : []),
+      ...(Object.keys(c.daemon?.since ?? {}).length > 0 ? [`${c.daemon!.name.toLowerCase()}-version-unknown`] : [])]),
+  ]);
   assert.ok(codes.size > 40);
   const missing = [...codes].filter((c) => !doc.includes(`\`${c}\``));
   assert.deepEqual(missing, []);

@@ -18,7 +18,8 @@ test('wrangler bundles the Worker, without PGlite, the CLI or the agent', () => 
     });
     const bundle = readFileSync(join(out, 'index.js'), 'utf8');
     assert.match(bundle, /metalfleet API/, 'the app is in it');
-    for (const nodeOnly of ['@electric-sql/pglite', 'cli/serve.ts', 'agents/main.ts', '@kubernetes/client-node', 'drizzle-orm/pglite']) {
+    assert.match(bundle, /Skip to content/, 'the console is in it');
+    for (const nodeOnly of ['@electric-sql/pglite', 'cli/serve.ts', 'agents/main.ts', '@kubernetes/client-node', 'drizzle-orm/pglite', 'playwright-core', 'axe-core']) {
       assert.ok(!bundle.includes(nodeOnly), `${nodeOnly} must not be in the Worker bundle`);
     }
   } finally {

@@ -1,7 +1,8 @@
 // The Worker itself, served by `wrangler dev` (workerd, offline) with Hyperdrive's local
 // connection pointing at this file's PostgreSQL database: a tenant is set up over HTTP, an agent
 // enrolls, fetches its signed config, gets 304 on the next poll and reports sessions, which the
-// API then shows; the Cron Trigger prunes old revisions. Everything the Node tests prove about one app, run in the Workers runtime.
+// API then shows; the Cron Trigger prunes old revisions; the console's OIDC sign-in (openid-client in
+// workerd) against a real OpenID Provider. Everything the Node tests prove about one app, run in the Workers runtime.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,11 +10,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_AUDIENCE, generateSigningKeyJwk, importSigningKey, mintToken } from '../../api/auth.ts';
+import type { JWK } from 'jose';
+import { generateSigningKeyJwk, importPreviousSigningKeys } from '../../api/auth.ts';
+import { issueToken } from '../../api/routes/tokens.ts';
+import { withPlatform } from '../../db/tenant.ts';
 import { generateSecretKeyText } from '../../db/secrets.ts';
 import { AgentClient, generateAgentKey } from '../../agents/client.ts';
 import { onRealPostgres, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { freePort } from '../helpers/process.ts';
+import { Jar, loginAtProvider, OIDC_CLIENT_ID, startOidcProvider, type TestProvider } from '../helpers/oidc-provider.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const skip = onRealPostgres ? false : 'needs a PostgreSQL server for Hyperdrive: set DATABASE_URL (CI does)';
@@ -24,6 +29,8 @@ let wrangler: ChildProcess | undefined;
 let url: string;
 let admin: string;
 let output = '';
+let previousSigningJwk: JWK;
+let idp: TestProvider | undefined;
 
 /** wrangler's own config with this test's database, URL and secrets, in a folder of the test's. */
 function writeConfig(port: number, dbUrl: string, secrets: Record<string, string>) {
@@ -62,7 +69,15 @@ before(async () => {
   // Hyperdrive's local connection needs a password in its URL; the server trusts local clients.
   const dbUrl = new URL(database.url!);
   dbUrl.password ||= 'unused';
-  writeConfig(port, dbUrl.toString(), { METALFLEET_SECRET_KEY: generateSecretKeyText(), METALFLEET_SIGNING_KEY: JSON.stringify(signingJwk) });
+  // A key rotation in progress (docs/operations.md): previous keys beside the current ones, as on Node.
+  previousSigningJwk = await generateSigningKeyJwk();
+  idp = await startOidcProvider(`${url}/sign-in/oidc/callback`);
+  writeConfig(port, dbUrl.toString(), {
+    METALFLEET_OIDC_ISSUER: idp.issuer, METALFLEET_OIDC_AUDIENCE: OIDC_CLIENT_ID, METALFLEET_OIDC_JWKS_URL: `${idp.issuer}/jwks`,
+    METALFLEET_OIDC_CLIENT_ID: OIDC_CLIENT_ID,
+    METALFLEET_SECRET_KEY: generateSecretKeyText(), METALFLEET_SIGNING_KEY: JSON.stringify(signingJwk),
+    METALFLEET_SECRET_KEY_PREVIOUS: generateSecretKeyText(), METALFLEET_SIGNING_KEYS_PREVIOUS: JSON.stringify([previousSigningJwk]),
+  });
   wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), ['dev', '--config', join(dir, 'wrangler.toml'), '--ip', '127.0.0.1', '--port', String(port),
     '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--test-scheduled'], {
     cwd: dir, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
@@ -70,7 +85,10 @@ before(async () => {
   wrangler.stdout!.on('data', (d) => { output += d; });
   wrangler.stderr!.on('data', (d) => { output += d; });
   await waitReady(90_000);
-  admin = await mintToken({ signingKey: await importSigningKey(signingJwk), issuer: url, audience: API_AUDIENCE }, { sub: 'worker-test', role: 'platform-admin' }, 600);
+  // The first platform-admin token, issued into the database as a deployment does it.
+  admin = (await withPlatform(database.db, (tx) => issueToken(tx, {
+    name: 'worker-test', role: 'platform-admin', ttlSeconds: 600, createdBy: 'test', now: new Date(),
+  }))).token;
 });
 
 after(async () => {
@@ -80,6 +98,7 @@ after(async () => {
     await exited;
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
+  await idp?.close();
   await database?.close();
 });
 
@@ -100,7 +119,7 @@ describe('the Worker under wrangler dev', { skip }, () => {
     assert.equal((await call('POST', '/v1/tenants/edge/clusters', { name: 'rack-1', backend: 'frr', labels: { site: 'a' } })).status, 201);
     assert.equal((await call('POST', '/v1/tenants/edge/pools', { name: 'web', cidrs: ['198.51.100.0/28'] })).status, 201);
     assert.equal((await call('POST', '/v1/tenants/edge/peers', { name: 'tor', myASN: 64512, peerASN: 64600, peerAddress: '10.250.0.1' })).status, 201);
-    assert.equal((await call('POST', '/v1/tenants/edge/advertisements', { name: 'all', type: 'bgp' })).status, 201);
+    assert.equal((await call('POST', '/v1/tenants/edge/bgp-advertisements', { name: 'all' })).status, 201);
 
     // A write the cluster cannot take is refused by the Worker as by Node, and changes nothing.
     const refused = await call('POST', '/v1/tenants/edge/peers', { name: 'bad', myASN: 64512, peerASN: 70000, peerAddress: '192.0.2.1' });
@@ -139,9 +158,40 @@ describe('the Worker under wrangler dev', { skip }, () => {
     assert.equal(cron.status, 200, await cron.text());
     assert.deepEqual(await numbers(), before.slice(0, 2));
     assert.equal((await agent.fetchConfig(first.etag)).status, 304, 'the agent is unaffected');
+    // The every-minute trigger advances rollouts (none here) and leaves revisions alone.
+    const rolloutCron = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+    assert.equal(rolloutCron.status, 200, await rolloutCron.text());
+    assert.deepEqual(await numbers(), before.slice(0, 2));
 
     // Revoked: the agent's next poll is refused, though its assertion verified a moment ago.
     assert.equal((await call('DELETE', `/v1/tenants/edge/clusters/rack-1/agents/${agent.identity!.agentId}`)).status, 204);
     await assert.rejects(agent.fetchConfig(first.etag), (err: { status?: number }) => err.status === 401);
+  });
+
+  test('the JWKS publishes the current signing key, then the previous one (key rotation)', async () => {
+    const { keys } = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; d?: string }> };
+    const [previous] = await importPreviousSigningKeys(JSON.stringify(previousSigningJwk));
+    assert.equal(keys.length, 2);
+    assert.equal(keys[1]!.kid, previous!.kid);
+    assert.notEqual(keys[0]!.kid, previous!.kid);
+    assert.ok(keys.every((k) => k.d === undefined));
+  });
+
+  test('the console signs in with the OIDC provider: the code flow with PKCE, in workerd', async () => {
+    const jar = new Jar();
+    const get = async (path: string) => {
+      const res = await fetch(`${url}${path}`, { redirect: 'manual', headers: { cookie: jar.header() } });
+      jar.take(res);
+      return res;
+    };
+    const start = await get('/sign-in/oidc');
+    assert.equal(start.status, 302, output.slice(-2000));
+    const callback = await loginAtProvider(start.headers.get('location')!, 'alice', url);
+    const done = await get(`${callback.pathname}${callback.search}`);
+    assert.equal(done.status, 200, await done.text());
+    assert.ok(jar.has('metalfleet-session'));
+    const fleet = await get('/');
+    assert.equal(fleet.status, 200);
+    assert.match(await fleet.text(), /alice \(platform-admin\)/);
   });
 });

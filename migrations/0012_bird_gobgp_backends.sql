@@ -1,0 +1,2 @@
+ALTER TABLE "clusters" DROP CONSTRAINT "clusters_backend_check";--> statement-breakpoint
+ALTER TABLE "clusters" ADD CONSTRAINT "clusters_backend_check" CHECK ("clusters"."backend" in ('metallb-native', 'metallb-frr', 'metallb-frr-k8s', 'frr', 'bird', 'gobgp'));

@@ -1,0 +1,3 @@
+module metalfleet.test/helm-template
+
+go 1.19
