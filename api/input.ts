@@ -38,13 +38,17 @@ const describe = (ch: string) => `U+${ch.charCodeAt(0).toString(16).toUpperCase(
 
 const SINGLE_LINE: StringRule = { multiline: false, maxLength: MAX_STRING_LENGTH };
 
-/** Problems of one parsed JSON value (iteratively: a deep document cannot exhaust the stack). */
+/**
+ * Problems of one parsed JSON value (iteratively: a deep document cannot exhaust the stack). Every
+ * status report passes through here: paths are built as strings and only for values that are
+ * walked, with no array per node.
+ */
 export function jsonProblems(value: unknown, rule: (path: string) => StringRule = () => SINGLE_LINE): FieldError[] {
   const problems: FieldError[] = [];
-  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
+  const child = (path: string, key: string) => (path === '' ? key : `${path}/${key}`);
   while (stack.length > 0 && problems.length < 20) {
-    const { value: v, path } = stack.pop()!;
-    const at = path.join('/');
+    const { value: v, path: at, depth } = stack.pop()!;
     if (typeof v === 'string') {
       const { multiline, maxLength } = rule(at);
       const bad = (multiline ? CONTROL_MULTILINE : CONTROL).exec(v);
@@ -55,28 +59,30 @@ export function jsonProblems(value: unknown, rule: (path: string) => StringRule 
         problems.push({ path: at, code: 'number-out-of-range', message: 'the number is too large to be exact' });
       }
     } else if (v !== null && typeof v === 'object') {
-      if (path.length >= MAX_JSON_DEPTH) {
+      if (depth >= MAX_JSON_DEPTH) {
         problems.push({ path: at, code: 'too-deep', message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
         continue;
       }
-      const entries = Array.isArray(v) ? v.map((item, i) => [String(i), item] as const) : Object.entries(v);
-      if (!Array.isArray(v) && entries.length > MAX_OBJECT_KEYS) {
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) stack.push({ value: v[i], path: child(at, String(i)), depth: depth + 1 });
+        continue;
+      }
+      const keys = Object.keys(v);
+      if (keys.length > MAX_OBJECT_KEYS) {
         problems.push({ path: at, code: 'too-many-keys', message: `at most ${MAX_OBJECT_KEYS} keys` });
         continue;
       }
-      for (const [key, item] of entries) {
-        if (!Array.isArray(v)) {
-          if (FORBIDDEN_KEYS.has(key)) {
-            problems.push({ path: [...path, key].join('/'), code: 'forbidden-key', message: `the key ${JSON.stringify(key)} is not allowed` });
-            continue;
-          }
-          const bad = CONTROL.exec(key);
-          if (bad) {
-            problems.push({ path: at, code: 'control-character', message: `a key holds control character ${describe(bad[0])}` });
-            continue;
-          }
+      for (const key of keys) {
+        if (FORBIDDEN_KEYS.has(key)) {
+          problems.push({ path: child(at, key), code: 'forbidden-key', message: `the key ${JSON.stringify(key)} is not allowed` });
+          continue;
         }
-        stack.push({ value: item, path: [...path, key] });
+        const bad = CONTROL.exec(key);
+        if (bad) {
+          problems.push({ path: at, code: 'control-character', message: `a key holds control character ${describe(bad[0])}` });
+          continue;
+        }
+        stack.push({ value: (v as Record<string, unknown>)[key], path: child(at, key), depth: depth + 1 });
       }
     }
   }

@@ -98,8 +98,15 @@ export function buildNeighbors(intent: ClusterIntent): Neighbor[] {
 /** Every prefix some neighbor announces, per family, in address order (what the daemon originates). */
 export function announcedPrefixes(neighbors: Neighbor[]): Record<Family, string[]> {
   const all = emptyByFamily();
+  // Neighbors reached by the same advertisements share their sets: each set is walked once.
+  const seen = new Set<PrefixSet>();
   for (const n of neighbors) {
-    for (const family of [4, 6] as const) for (const [text, key] of n.allowed[family].entries()) all[family].add(text, key);
+    for (const family of [4, 6] as const) {
+      const set = n.allowed[family];
+      if (seen.has(set)) continue;
+      seen.add(set);
+      for (const [text, key] of set.entries()) all[family].add(text, key);
+    }
   }
   return { 4: all[4].sorted(), 6: all[6].sorted() };
 }
