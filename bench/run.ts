@@ -6,7 +6,8 @@
 // BENCH_SECONDS=10, BENCH_CONNECTIONS=50, BENCH_FANOUT_CLUSTERS=10000, BENCH_INGEST_AGENTS=1000,
 // BENCH_FLEET_SECONDS=30 (the poll interval of the restart under load), BENCH_RESULTS=bench/RESULTS.md.
 // An API process that dies is reported (exit code or signal, its last stderr lines) and restarted.
-// The API is profiled under a load whose target was missed; BENCH_PROFILE=1 profiles both loads.
+// Every missed target is profiled (bench/profile.ts): the API under the poll or ingest load, a second
+// restart under load, one more fan-out write, five more one-cluster writes; BENCH_PROFILE=1 profiles all.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -31,6 +32,7 @@ import { recordStatusesInOneTrip } from '../db/queries/agents.ts';
 import { renderCluster } from '../render/index.ts';
 import { freePort } from '../test/helpers/process.ts';
 import { FakeKube } from '../test/helpers/fake-kube.ts';
+import { profileInProcess, summarizeProfileFile } from './profile.ts';
 import type { Backend } from '../render/policy.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -300,6 +302,8 @@ async function main() {
       NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? `--max-old-space-size=${Math.max(128, Math.ceil(AGENTS / 1000) * 3)}`,
     };
     const incidents: string[] = [];
+    /** Where a missed target's time went: [what was profiled, which samples, the table]. */
+    const profiles: Array<[string, string, string]> = [];
     const startApi = async (nodeFlags: string[] = []): Promise<ApiProcess> => {
       const child = spawnNode([BIN, 'serve'], apiEnv, nodeFlags);
       children.push(child);
@@ -387,41 +391,66 @@ async function main() {
 
     // ---------------------------------------------------------------- restart under load
     log(`restart under load: ${AGENTS} agents polling every ${FLEET_INTERVAL_S} s with jitter; the API killed, then started again`);
-    const fleetFile = join(workDir, 'fleet.json');
-    // A fleet in its steady state: every agent holds the ticket its last answer gave it (the fleet
-    // then sends what each answer renews, as agents do).
-    writeFileSync(fleetFile, JSON.stringify(await tickets(AGENTS)));
-    const fleet = spawnNode(['--import', 'tsx', here('./fleet.ts'), apiUrl, fleetFile, String(FLEET_INTERVAL_S), String(CONNECTIONS)]);
-    children.push(fleet);
-    const windows: FleetWindow[] = [];
-    let fleetOut = '';
-    fleet.stdout!.on('data', (d: Buffer) => {
-      fleetOut += d;
-      const lines = fleetOut.split('\n');
-      fleetOut = lines.pop()!;
-      for (const line of lines) if (line.trim()) windows.push(JSON.parse(line) as FleetWindow);
-    });
-    let fleetPeakRss = 0;
-    const fleetSampler = setInterval(() => { fleetPeakRss = Math.max(fleetPeakRss, rssMb(api.child.pid!) || 0); }, 500);
-    await sleep((FLEET_INTERVAL_S + 5) * 1000); // every agent has polled at least once: the steady state
-    const steadyWindows = windows.slice(-FLEET_INTERVAL_S);
-    const killedAt = Date.now();
-    api.stopping = true;
-    const killed = new Promise((r) => api.child.once('exit', r));
-    api.child.kill('SIGKILL');
-    await killed;
-    api = await startApi();
-    const listeningAt = Date.now();
-    await waitReady();
-    const readyAt = Date.now();
-    await sleep((2 * FLEET_INTERVAL_S + 10) * 1000);
-    clearInterval(fleetSampler);
-    await stop(fleet);
+    /**
+     * The fleet polls at its own pace for one interval (its steady state), the API is SIGKILLed
+     * and started again at once (with `nodeFlags`), and the fleet goes on for two more intervals.
+     */
+    const restartUnderLoad = async (nodeFlags: string[] = []) => {
+      const fleetFile = join(workDir, 'fleet.json');
+      // A fleet in its steady state: every agent holds the ticket its last answer gave it (the fleet
+      // then sends what each answer renews, as agents do).
+      writeFileSync(fleetFile, JSON.stringify(await tickets(AGENTS)));
+      const fleet = spawnNode(['--import', 'tsx', here('./fleet.ts'), apiUrl, fleetFile, String(FLEET_INTERVAL_S), String(CONNECTIONS)]);
+      children.push(fleet);
+      const windows: FleetWindow[] = [];
+      let fleetOut = '';
+      fleet.stdout!.on('data', (d: Buffer) => {
+        fleetOut += d;
+        const lines = fleetOut.split('\n');
+        fleetOut = lines.pop()!;
+        for (const line of lines) if (line.trim()) windows.push(JSON.parse(line) as FleetWindow);
+      });
+      let peakRss = 0;
+      const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssMb(api.child.pid!) || 0); }, 500);
+      await sleep((FLEET_INTERVAL_S + 5) * 1000); // every agent has polled at least once: the steady state
+      const steadyWindows = windows.slice(-FLEET_INTERVAL_S);
+      const killedAt = Date.now();
+      api.stopping = true;
+      const killed = new Promise((r) => api.child.once('exit', r));
+      api.child.kill('SIGKILL');
+      await killed;
+      api = await startApi(nodeFlags);
+      const listeningAt = Date.now();
+      await waitReady();
+      const readyAt = Date.now();
+      await sleep((2 * FLEET_INTERVAL_S + 10) * 1000);
+      clearInterval(sampler);
+      await stop(fleet);
+      return { windows, steadyWindows, killedAt, listeningAt, readyAt, peakRss };
+    };
+    const { windows, steadyWindows, killedAt, listeningAt, readyAt, peakRss: fleetPeakRss } = await restartUnderLoad();
     await checkApi('the restart under load');
     const restart = restartOutcome(windows, { killedAt, readyAt, p99Ms: TARGETS.pollP99Ms });
     verdicts.push([`Restart under load: back to p99 < ${TARGETS.pollP99Ms} ms after the kill`, restart.recoveredAfterS === undefined ? 'never' : `${restart.recoveredAfterS} s`,
       `< ${TARGETS.restartRecoverS} s`, restart.recoveredAfterS !== undefined && restart.recoveredAfterS < TARGETS.restartRecoverS]);
     verdicts.push(['Restart under load: failed polls after the new instance was ready', String(restart.failedAfterReady), '0', restart.failedAfterReady === 0]);
+    if (ALWAYS_PROFILE || restart.recoveredAfterS === undefined || restart.recoveredAfterS >= TARGETS.restartRecoverS || restart.failedAfterReady > 0) {
+      // The same restart again, the new instance profiled: where its time goes while it warms up
+      // under the fleet's retries, and in the first 20 s after it said it was ready.
+      log('profiling a second restart under load (target missed)');
+      const profDir = join(workDir, 'prof-restart');
+      const again = await restartUnderLoad(['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+      api.stopping = true;
+      await stop(api.child); // the profile is written as the process exits
+      api = await startApi();
+      await waitReady();
+      const profile = join(profDir, readdirSync(profDir)[0]!);
+      const readyS = (again.readyAt - again.killedAt) / 1000;
+      profiles.push([`a restarted API under the fleet's load, from its start until ready (${readyS.toFixed(1)} s in this second run)`,
+        'in the restarted API process, from its start until /readyz said ready', summarizeProfileFile(profile, { fromS: 0, toS: readyS })]);
+      profiles.push(['the restarted API in the 20 s after it said ready', 'in the restarted API process, in the 20 s after /readyz said ready',
+        summarizeProfileFile(profile, { fromS: readyS, toS: readyS + 20 })]);
+    }
     const apiRss = Math.max(poll.peakRssMb!, warm.peakRssMb!, ingest.peakRssMb ?? 0, fleetPeakRss);
     verdicts.push([`API RSS, peak, ${AGENTS.toLocaleString('en')} agents (first polls, steady polls, ingest, restart under load)`, `${apiRss.toFixed(0)} MB`, `< ${TARGETS.apiRssMb} MB`, apiRss < TARGETS.apiRssMb]);
 
@@ -497,9 +526,27 @@ async function main() {
     }
     const oneClusterMs = oneClusterTimes.sort((a, b) => a - b)[2]!;
     verdicts.push([`One-cluster write in a tenant of ${FANOUT.toLocaleString('en')} clusters (median of 5)`, `${oneClusterMs.toFixed(0)} ms`, `< ${TARGETS.oneClusterWriteMs} ms`, oneClusterMs < TARGETS.oneClusterWriteMs]);
+    // The writes run the app in this process: profiled here, each the same kind of write once more.
+    if (ALWAYS_PROFILE || fanPatchMs >= TARGETS.fanoutMs) {
+      log('profiling one more fan-out write (target missed)');
+      const { table } = await profileInProcess(async () => {
+        const current = await app.request('/v1/tenants/fan/pools/web', { headers: { authorization: `Bearer ${adminToken}` } });
+        const res = await app.request('/v1/tenants/fan/pools/web', { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/merge-patch+json', 'if-match': current.headers.get('etag')! }, body: JSON.stringify({ cidrs: ['100.64.1.0/24', '100.64.2.0/24', '100.64.3.0/24'] }) });
+        if (res.status !== 200) throw new Error(`profiled fan-out patch: ${res.status} ${await res.text()}`);
+      });
+      profiles.push([`a fan-out write to ${FANOUT.toLocaleString('en')} clusters`, 'in the bench process, which runs the app for the fan-out writes (the database\'s time is `(idle)`)', table]);
+    }
+    if (ALWAYS_PROFILE || oneClusterMs >= TARGETS.oneClusterWriteMs) {
+      log('profiling five more one-cluster writes (target missed)');
+      const { table } = await profileInProcess(async () => {
+        for (let i = 5; i < 10; i++) {
+          await call('POST', '/v1/tenants/fan/pools', { name: `own-${i}`, cidrs: [`100.64.${100 + i}.0/28`], clusterSelector: { matchLabels: { cluster: `fan-${7 + i}` } } });
+        }
+      });
+      profiles.push([`five one-cluster writes in the tenant of ${FANOUT.toLocaleString('en')} clusters`, 'in the bench process, which runs the app for these writes (the database\'s time is `(idle)`)', table]);
+    }
 
     // ---------------------------------------------------------------- profiles where a target was missed
-    const profiles: Array<[string, string]> = [];
     const profileUnder = async (mode: 'poll' | 'ingest', file: string) => {
       log(`profiling the API under the ${mode} load${ALWAYS_PROFILE ? '' : ' (target missed)'}`);
       api.stopping = true;
@@ -521,7 +568,8 @@ async function main() {
       if (mode === 'ingest') await load(mode, apiUrl, file, 3);
       await load(mode, apiUrl, file, PROFILED_SECONDS);
       await stop(profiled);
-      profiles.push([mode, summarizeProfile(join(profDir, readdirSync(profDir)[0]!), PROFILED_SECONDS - 1)]);
+      profiles.push([`the API under the ${mode} load`, `over the last ${PROFILED_SECONDS - 1} s of the same load, after the same warm-up`,
+        summarizeProfileFile(join(profDir, readdirSync(profDir)[0]!), { lastSeconds: PROFILED_SECONDS - 1 })]);
     };
     if (ALWAYS_PROFILE || ratio < TARGETS.pollRatio || poll.p99 >= TARGETS.pollP99Ms) await profileUnder('poll', pollFile);
     if (ALWAYS_PROFILE || ingest.requestsPerSecond < TARGETS.ingestPerSecond) await profileUnder('ingest', ingestFile);
@@ -601,8 +649,8 @@ async function main() {
       `| API, peak during the restart under load | ${fleetPeakRss.toFixed(0)} MB |`,
       `| agent, frr mode (\`dist/metalfleet-agent.mjs\`), 30 s of 1 s polls, each second | ${agentRss.frr.map((x) => x.toFixed(0)).join(' ')} MB |`,
       `| agent, kubernetes mode (fake API server), 30 s of 1 s polls, each second | ${agentRss.kubernetes.map((x) => x.toFixed(0)).join(' ')} MB |`, '',
-      ...profiles.flatMap(([mode, table]) => [`## Profile of the API under the ${mode} load${ALWAYS_PROFILE ? '' : ' (target missed)'}`, '',
-        `Self time of the hottest functions in the API process over the last ${PROFILED_SECONDS - 1} s of the same load, after the same warm-up (V8 CPU profile; \`(idle)\` is time waiting for I/O: the database, or the next request; \`writeLatin1String\` and \`writeBuffer\` include the socket write system calls).`, '', table, '']),
+      ...profiles.flatMap(([what, samples, table]) => [`## Profile of ${what}${ALWAYS_PROFILE ? '' : ' (target missed)'}`, '',
+        `Self time of the hottest functions ${samples} (V8 CPU profile; \`(idle)\` is time waiting for I/O: the database, or the next request; \`writeLatin1String\` and \`writeBuffer\` include the socket write system calls).`, '', table, '']),
     );
     writeFileSync(RESULTS_FILE, results.join('\n'));
     log(`wrote ${RESULTS_FILE}`);
@@ -638,32 +686,6 @@ function restartOutcome(windows: FleetWindow[], { killedAt, readyAt, p99Ms }: { 
 
 function fmtCodes(codes: Record<string, { count: number }>): string {
   return Object.entries(codes).map(([code, { count }]) => `${code}×${count}`).join(', ') || '-';
-}
-
-/**
- * Top self-time functions of a V8 CPU profile, as a Markdown table: only the samples of the
- * `lastSeconds` before the final half second (the steady load, not the warm-up or the shutdown).
- */
-function summarizeProfile(path: string, lastSeconds: number): string {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as {
-    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; startTime: number; samples: number[]; timeDeltas: number[];
-  };
-  const keyOf = new Map(profile.nodes.map((n) => {
-    const where = n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|api|db|render)\//, '$1/');
-    return [n.id, `${n.callFrame.functionName || '(anonymous)'} ${where ? `(${where}:${n.callFrame.lineNumber + 1})` : ''}`];
-  }));
-  const times: number[] = [];
-  profile.timeDeltas.reduce((t, d) => { times.push(t + d); return t + d; }, profile.startTime);
-  const end = times.at(-1)! - 500_000;
-  const byFn = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    if (times[i]! < end - lastSeconds * 1e6 || times[i]! > end) return;
-    total++;
-    byFn.set(keyOf.get(id)!, (byFn.get(keyOf.get(id)!) ?? 0) + 1);
-  });
-  const top = [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
-  return ['| self time | function |', '|---|---|', ...top.map(([fn, hits]) => `| ${((hits / total) * 100).toFixed(1)} % | \`${fn}\` |`)].join('\n');
 }
 
 await main();
