@@ -322,8 +322,9 @@ async function main() {
         await sleep(100);
       }
     };
-    let api = await startApi();
+    // From the spawn: the port opens only once the caches are loaded (cli/serve.ts).
     const warmStart = performance.now();
+    let api = await startApi();
     await waitReady();
     const warmUpMs = performance.now() - warmStart;
     /** After a phase: an API that died is reported (when, how, its last stderr lines) and started again. */
@@ -600,7 +601,7 @@ async function main() {
       'answer gave (api/agent-tickets.ts).', '',
       '| | req/s | p50 | p99 | max | answers |', '|---|---|---|---|---|---|',
       `| bare Hono (baseline), median round | ${base.requestsPerSecond.toFixed(0)} | ${base.p50} ms | ${base.p99} ms | ${base.max} ms | ${fmtCodes(base.statusCodes)} |`,
-      `| metalfleet, first poll of each agent after the warm-up (${(warmUpMs / 1000).toFixed(1)} s to /readyz: keys and desired revisions loaded; the poll verifies the assertion) | ${warm.requestsPerSecond.toFixed(0)} | ${warm.p50} ms | ${warm.p99} ms | ${warm.max} ms | ${fmtCodes(warm.statusCodes)} |`,
+      `| metalfleet, first poll of each agent after the warm-up (${(warmUpMs / 1000).toFixed(1)} s from the spawn to /readyz: keys and desired revisions loaded; the poll verifies the assertion) | ${warm.requestsPerSecond.toFixed(0)} | ${warm.p50} ms | ${warm.p99} ms | ${warm.max} ms | ${fmtCodes(warm.statusCodes)} |`,
       `| metalfleet, steady state, median round | ${poll.requestsPerSecond.toFixed(0)} | ${poll.p50} ms | ${poll.p99} ms | ${poll.max} ms | ${fmtCodes(poll.statusCodes)} |`, '',
       `Ratio to the baseline: **${(ratio * 100).toFixed(1)} %** (median of three rounds, each a baseline measurement followed by the API's:`,
       `${rounds.map((r) => `${((r.api.requestsPerSecond / r.base.requestsPerSecond) * 100).toFixed(0)} %`).join(', ')}).${unexpected.length ? ` Unexpected answers: ${fmtCodes(Object.fromEntries(unexpected))}.` : ''}`, '',
@@ -649,6 +650,7 @@ async function main() {
       `| API, peak during the restart under load | ${fleetPeakRss.toFixed(0)} MB |`,
       `| agent, frr mode (\`dist/metalfleet-agent.mjs\`), 30 s of 1 s polls, each second | ${agentRss.frr.map((x) => x.toFixed(0)).join(' ')} MB |`,
       `| agent, kubernetes mode (fake API server), 30 s of 1 s polls, each second | ${agentRss.kubernetes.map((x) => x.toFixed(0)).join(' ')} MB |`, '',
+      ...(verdicts.some(([, , , ok]) => !ok) ? ['What the profiles show for each missed target, and the next step: docs/scaling.md, "Where the bench misses".', ''] : []),
       ...profiles.flatMap(([what, samples, table]) => [`## Profile of ${what}${ALWAYS_PROFILE ? '' : ' (target missed)'}`, '',
         `Self time of the hottest functions ${samples} (V8 CPU profile; \`(idle)\` is time waiting for I/O: the database, or the next request; \`writeLatin1String\` and \`writeBuffer\` include the socket write system calls).`, '', table, '']),
     );
